@@ -1,0 +1,15 @@
+# The two commands README starts with. Both create .venv on first use.
+.PHONY: demo test lint bench
+
+demo:  ## set up, load the sample data, start Temporal + worker + dashboard on localhost
+	bash scripts/bootstrap.sh
+	.venv/bin/winback demo
+
+test:  ## set up and run the whole suite (SQLite and PostgreSQL, real Temporal)
+	bash scripts/test.sh
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/mypy winback workflows activities classifiers playbooks store web
+
+bench:
+	for f in bench/*.py; do .venv/bin/python $$f; done

@@ -1,0 +1,37 @@
+"""All store models, imported together so the metadata (and migrations) see every table."""
+
+from store.models.customers import CUSTOMER_STATUSES, EVENT_KINDS, ActivityEvent, Customer
+from store.models.feedback import (
+    FEEDBACK_SOURCES,
+    Category,
+    CategoryDaily,
+    FeedbackItem,
+    JourneyStage,
+    SpikeAlert,
+)
+from store.models.registry import MODEL_STATUSES, ModelVersion
+from store.models.rescue import CASE_STATUSES, FLAG_KINDS, Flag, RescueCase, RescueEvent, TaskMessage
+from store.models.team import ROLES, TeamMember
+
+__all__ = [
+    "CASE_STATUSES",
+    "CUSTOMER_STATUSES",
+    "EVENT_KINDS",
+    "FEEDBACK_SOURCES",
+    "FLAG_KINDS",
+    "MODEL_STATUSES",
+    "ROLES",
+    "ActivityEvent",
+    "Category",
+    "CategoryDaily",
+    "Customer",
+    "FeedbackItem",
+    "Flag",
+    "JourneyStage",
+    "ModelVersion",
+    "RescueCase",
+    "RescueEvent",
+    "SpikeAlert",
+    "TaskMessage",
+    "TeamMember",
+]

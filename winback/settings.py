@@ -1,0 +1,61 @@
+"""Runtime settings, read once from WINBACK_* environment variables and an optional .env.
+
+Secrets are SecretStr so they never show in repr, logs or error messages.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob winback reads from its environment; defaults run the embedded stack."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="WINBACK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(Path(".winback"), description="Local state: SQLite files, models, logs.")
+    database_url: str = Field(
+        "sqlite:///./.winback/winback.db", description="SQLAlchemy URL of the store."
+    )
+    temporal_address: str | None = Field(
+        None, description="host:port of Temporal; empty starts the embedded dev server."
+    )
+    temporal_namespace: str = "default"
+    task_queue: str = "winback"
+    temporal_port: int = Field(7233, description="Port of the embedded dev server.")
+    temporal_ui_port: int = Field(8233, description="Port of the embedded dev server's UI.")
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    public_url: str = Field("http://127.0.0.1:8000", description="Dashboard URL used in links.")
+    slack_bot_token: SecretStr | None = Field(None, description="Bot token; unset uses the outbox.")
+    slack_signing_secret: SecretStr | None = None
+    slack_base_url: str = Field("https://slack.com/api/", description="Slack Web API base URL.")
+    slack_leaders_channel: str = "#customer-room"
+    slack_ops_channel: str = "#winback-ops"
+    api_token: SecretStr | None = Field(None, description="Bearer token for the ingestion API.")
+    leader_token: SecretStr | None = None
+    ops_token: SecretStr | None = None
+    playbook_path: Path | None = Field(None, description="Rescue playbook YAML; default shipped.")
+    taxonomy_path: Path | None = Field(None, description="Taxonomy YAML; default shipped.")
+    scan_cron: str = Field("0 6 * * *", description="Cron of the defector scan schedule.")
+    listen_every_minutes: int = 15
+    keep_original_text: bool = Field(False, description="Store unredacted feedback text too.")
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    def slack_enabled(self) -> bool:
+        return self.slack_bot_token is not None and bool(self.slack_bot_token.get_secret_value())
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use (never at import time)."""
+    return Settings()
