@@ -1,0 +1,41 @@
+"""The winback worker: every workflow class and activity, on the configured task queue."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from winback.runtime import Runtime
+
+
+def workflow_classes() -> list[type]:
+    """All workflows the worker runs. Add new workflow classes here."""
+    return []
+
+
+def activity_callables(runtime: Runtime, client: Client) -> list[Callable[..., Any]]:
+    """All activities, built with their dependencies. Add new activity classes here."""
+    return []
+
+
+def build_worker(
+    runtime: Runtime,
+    client: Client,
+    task_queue: str | None = None,
+    workflows: Sequence[type] | None = None,
+    activities: Sequence[Callable[..., Any]] | None = None,
+) -> Worker:
+    """A worker on `task_queue` (default: the configured one) with everything registered."""
+    return Worker(
+        client,
+        task_queue=task_queue or runtime.settings.task_queue,
+        workflows=list(workflows if workflows is not None else workflow_classes()),
+        activities=list(
+            activities if activities is not None else activity_callables(runtime, client)
+        ),
+        activity_executor=ThreadPoolExecutor(max_workers=8),
+    )
