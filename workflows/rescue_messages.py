@@ -85,3 +85,12 @@ class RescueResult:
     outcome: str
     value_saved: float = 0.0
     reason: str = ""
+
+
+# Names of the workflow's Updates and Queries, used by the Slack endpoint, CLI and web outbox.
+UPDATE_CLAIM = "claim"
+UPDATE_LOG_STEP = "log_step"
+UPDATE_OUTCOME = "record_outcome"
+UPDATE_RESCHEDULE = "reschedule"
+UPDATE_ESCALATE = "escalate"
+QUERY_STATUS = "status"

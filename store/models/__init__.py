@@ -10,7 +10,14 @@ from store.models.feedback import (
     SpikeAlert,
 )
 from store.models.registry import MODEL_STATUSES, ModelVersion
-from store.models.rescue import CASE_STATUSES, FLAG_KINDS, Flag, RescueCase, RescueEvent, TaskMessage
+from store.models.rescue import (
+    CASE_STATUSES,
+    FLAG_KINDS,
+    Flag,
+    RescueCase,
+    RescueEvent,
+    TaskMessage,
+)
 from store.models.team import ROLES, TeamMember
 
 __all__ = [
