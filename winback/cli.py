@@ -19,6 +19,7 @@ app = typer.Typer(
 # Each module exposes `register(app)`; add new command groups here.
 COMMAND_MODULES = [
     "winback.commands.db",
+    "winback.commands.stack",
 ]
 
 

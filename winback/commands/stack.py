@@ -1,0 +1,147 @@
+"""`winback up` (the whole stack on this machine), `winback worker` and `winback web` (one each,
+for production, against the configured Temporal and database)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import typer
+from rich.console import Console
+from temporalio.client import Client
+
+from winback.runtime import open_runtime
+from winback.settings import Settings, get_settings
+from winback.stack import (
+    DevServer,
+    StackError,
+    bind_port,
+    ensure_port_free,
+    maybe_worker,
+    run_until_signalled,
+    serve_until_stopped,
+    web_server,
+)
+from winback.temporal_client import connect, temporal_target
+
+console = Console(soft_wrap=True)
+
+
+def _say(message: str) -> None:
+    console.print(f"[dim]winback:[/dim] {message}")
+
+
+def _web_socket(settings: Settings) -> socket.socket:
+    return bind_port(settings.web_host, settings.web_port, "dashboard", "WINBACK_WEB_PORT")
+
+
+async def run_stack(settings: Settings, stop: asyncio.Event) -> None:
+    """Dev server (unless WINBACK_TEMPORAL_ADDRESS is set), then worker and web, until `stop`."""
+    embedded = not settings.temporal_address
+    if embedded:
+        ensure_port_free("127.0.0.1", settings.temporal_port, "Temporal", "WINBACK_TEMPORAL_PORT")
+        ensure_port_free(
+            "127.0.0.1", settings.temporal_ui_port, "Temporal UI", "WINBACK_TEMPORAL_UI_PORT"
+        )
+    sock = _web_socket(settings)
+    runtime = open_runtime(settings)
+    dev_server = DevServer.start(settings) if embedded else None
+    try:
+        if dev_server is not None:
+            _say(f"starting the Temporal dev server (log: {dev_server.log_path})")
+            client = await dev_server.wait_ready(settings)
+        else:
+            client = await _connect(settings)
+        worker = maybe_worker(runtime, client, _say)
+        server = web_server(runtime, client)
+        _print_where(settings, runtime.engine.url.render_as_string(hide_password=True))
+        await serve_until_stopped(stop, worker, (server, sock))
+    finally:
+        sock.close()
+        if dev_server is not None:
+            _say("stopping the Temporal dev server")
+            dev_server.stop()
+        runtime.engine.dispose()
+    _say("stopped")
+
+
+def _print_where(settings: Settings, database: str) -> None:
+    temporal_ui = (
+        f"http://127.0.0.1:{settings.temporal_ui_port}"
+        if not settings.temporal_address
+        else f"(external Temporal at {settings.temporal_address})"
+    )
+    console.print("[bold green]winback is up[/bold green]  (Ctrl-C stops everything)")
+    console.print(f"  dashboard    http://{settings.web_host}:{settings.web_port}")
+    console.print(f"  Temporal UI  {temporal_ui}   gRPC {temporal_target(settings)}")
+    console.print(f"  database     {database}")
+    if not settings.temporal_address:
+        console.print(f"  Temporal DB  {settings.data_dir.resolve() / 'temporal.db'}")
+
+
+async def run_worker_only(settings: Settings, stop: asyncio.Event) -> None:
+    runtime = open_runtime(settings)
+    try:
+        client = await _connect(settings)
+        worker = maybe_worker(runtime, client, _say)
+        if worker is None:
+            raise StackError("nothing to run: no workflows or activities are registered")
+        _say(f"worker on task queue {settings.task_queue!r} at {temporal_target(settings)}")
+        await serve_until_stopped(stop, worker, None)
+    finally:
+        runtime.engine.dispose()
+
+
+async def run_web_only(settings: Settings, stop: asyncio.Event) -> None:
+    sock = _web_socket(settings)
+    runtime = open_runtime(settings)
+    try:
+        _say(f"dashboard on http://{settings.web_host}:{settings.web_port}")
+        await serve_until_stopped(stop, None, (web_server(runtime, None), sock))
+    finally:
+        sock.close()
+        runtime.engine.dispose()
+
+
+ServiceMain = Callable[[Settings, asyncio.Event], Coroutine[Any, Any, None]]
+
+
+async def _connect(settings: Settings) -> Client:
+    try:
+        return await connect(settings)
+    except RuntimeError as exc:
+        raise StackError(str(exc)) from exc
+
+
+def _run(main: ServiceMain) -> None:
+    settings = get_settings()
+    try:
+        run_until_signalled(lambda stop: main(settings, stop))
+    except StackError as exc:
+        console.print(f"[bold red]error:[/bold red] {exc}")
+        # SystemExit, not typer.Exit: cli.main runs click with standalone_mode=False, where
+        # typer.Exit's code is returned rather than raised and would be lost.
+        raise SystemExit(1) from None
+
+
+def up() -> None:
+    """Start Temporal (dev server), the worker and the dashboard on this machine."""
+    _run(run_stack)
+
+
+def worker() -> None:
+    """Run the winback worker against the configured Temporal (production)."""
+    _run(run_worker_only)
+
+
+def web() -> None:
+    """Serve the dashboard and APIs on WINBACK_WEB_HOST:WINBACK_WEB_PORT (production)."""
+    _run(run_web_only)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(up)
+    app.command(name="worker")(worker)
+    app.command(name="web")(web)
