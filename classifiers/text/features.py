@@ -1,0 +1,90 @@
+"""Text handling before the model: size limit, spaCy tokens and lemmas, a script check.
+
+The spaCy pipeline is a blank English tokenizer with the lookup lemmatizer from
+spacy-lookups-data (no statistical model, nothing downloaded); it is built once per process on
+first use. The sklearn feature union sees two views of each text: lower-cased lemmas joined by
+spaces (word n-grams) and the raw text (character n-grams).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from spacy.language import Language
+
+# Longer texts are cut here before classification: the opening of a complaint carries its
+# topic, and a 1 MB paste must not stall a worker.
+MAX_TEXT_CHARS = 5_000
+RAW, LEMMAS = "raw", "lemmas"
+
+
+@lru_cache(maxsize=1)
+def text_pipeline() -> Language:
+    """Blank English tokenizer plus the lookup lemmatizer (tables from spacy-lookups-data)."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    return nlp
+
+
+def clip(text: str) -> str:
+    """The text cut to MAX_TEXT_CHARS characters."""
+    return text[:MAX_TEXT_CHARS]
+
+
+def lemma_strings(texts: Sequence[str]) -> list[str]:
+    """Each text as its lower-cased lemmas joined by single spaces."""
+    nlp = text_pipeline()
+    return [
+        " ".join(token.lemma_.lower() for token in doc if not token.is_space)
+        for doc in nlp.pipe(texts, batch_size=256)
+    ]
+
+
+def text_views(texts: Sequence[str]) -> pd.DataFrame:
+    """The two columns the feature union reads: raw (clipped) text and its lemmas."""
+    import pandas as pd
+
+    clipped = [clip(text) for text in texts]
+    return pd.DataFrame({RAW: clipped, LEMMAS: lemma_strings(clipped)})
+
+
+def latin_share(text: str) -> float:
+    """Share of letters that are Latin script; low values mean the text is likely not English.
+
+    The model is trained on English; other scripts are still classified but flagged for review.
+    """
+    letters = [char for char in text if char.isalpha()]
+    if not letters:
+        return 0.0
+    return sum(1 for char in letters if char.isascii() or "\u00c0" <= char <= "\u024f") / len(
+        letters
+    )
+
+
+def build_features(char_weight: float = 1.0) -> ColumnTransformer:
+    """TF-IDF word 1-2 grams over lemmas plus char_wb 2-5 grams over raw text, sublinear tf."""
+    return ColumnTransformer(
+        [
+            (
+                "words",
+                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"\S+"),
+                LEMMAS,
+            ),
+            (
+                "chars",
+                TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+                RAW,
+            ),
+        ],
+        transformer_weights={"words": 1.0, "chars": char_weight},
+    )

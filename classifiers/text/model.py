@@ -1,0 +1,140 @@
+"""The category model: a fitted sklearn pipeline plus the taxonomy it speaks, saved with skops.
+
+Each prediction carries the category, its journey stage (from the taxonomy), a calibrated
+confidence and up to three runner-up categories. Texts that are empty, mostly non-Latin script
+(likely not English) or below the review threshold are still classified but flagged
+`needs_review`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import skops.io as sio
+
+from classifiers.text.features import latin_share, text_views
+
+MODEL_FILE = "model.skops"
+CONFIG_FILE = "model.json"
+CARD_FILE = "model_card.json"
+DEFAULT_REVIEW_THRESHOLD = 0.4
+MIN_LATIN_SHARE = 0.5
+ALTERNATIVES = 3
+
+# Everything a saved category model may contain; loading refuses any other type.
+TRUSTED_TYPES = [
+    "builtins.slice",
+    "numpy.dtype",
+    "numpy.float64",
+    "numpy.int64",
+    "numpy.ndarray",
+    "scipy.sparse._csr.csr_matrix",
+    "sklearn.calibration.CalibratedClassifierCV",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.compose._column_transformer.ColumnTransformer",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.svm._classes.LinearSVC",
+]
+
+
+class ModelFileError(ValueError):
+    """A model directory that is missing files or holds types we do not trust."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    category_id: str
+    stage_id: str
+    confidence: float
+    alternatives: list[tuple[str, float]] = field(default_factory=list)
+    needs_review: bool = False
+
+
+class CategoryModel:
+    """Classifies feedback text into taxonomy categories; see `train_category_model`."""
+
+    def __init__(
+        self,
+        estimator: Any,
+        stage_of: dict[str, str],
+        taxonomy_version: str,
+        card: dict[str, Any] | None = None,
+        review_threshold: float = DEFAULT_REVIEW_THRESHOLD,
+    ) -> None:
+        self.estimator = estimator
+        self.stage_of = dict(stage_of)
+        self.taxonomy_version = taxonomy_version
+        self.card: dict[str, Any] = card or {}
+        self.review_threshold = review_threshold
+
+    @property
+    def classes(self) -> list[str]:
+        return [str(label) for label in self.estimator.classes_]
+
+    def predict_labels(self, texts: Sequence[str]) -> list[str]:
+        """Just the category ids, in order."""
+        return [prediction.category_id for prediction in self.predict(texts)]
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        """One Prediction per text, in order."""
+        if not texts:
+            return []
+        probabilities = self.estimator.predict_proba(text_views(texts))
+        classes = self.classes
+        predictions = []
+        for text, row in zip(texts, probabilities, strict=True):
+            order = np.argsort(-row, kind="stable")[: ALTERNATIVES + 1]
+            best = classes[order[0]]
+            confidence = float(row[order[0]])
+            unusual = not text.strip() or latin_share(text) < MIN_LATIN_SHARE
+            predictions.append(
+                Prediction(
+                    category_id=best,
+                    stage_id=self.stage_of[best],
+                    confidence=round(confidence, 6),
+                    alternatives=[(classes[i], round(float(row[i]), 6)) for i in order[1:]],
+                    needs_review=unusual or confidence < self.review_threshold,
+                )
+            )
+        return predictions
+
+    def save(self, directory: Path) -> Path:
+        """Write model.skops, model.json and model_card.json into directory (made if needed)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        sio.dump(self.estimator, directory / MODEL_FILE)
+        config = {
+            "taxonomy_version": self.taxonomy_version,
+            "stage_of": self.stage_of,
+            "review_threshold": self.review_threshold,
+        }
+        (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2), encoding="utf-8")
+        (directory / CARD_FILE).write_text(json.dumps(self.card, indent=2), encoding="utf-8")
+        return directory
+
+    @classmethod
+    def load(cls, directory: Path) -> CategoryModel:
+        """The model saved in directory; refuses files holding types outside TRUSTED_TYPES."""
+        for name in (MODEL_FILE, CONFIG_FILE, CARD_FILE):
+            if not (directory / name).is_file():
+                raise ModelFileError(f"{directory}: missing {name}")
+        untrusted = set(sio.get_untrusted_types(file=directory / MODEL_FILE)) - set(TRUSTED_TYPES)
+        if untrusted:
+            raise ModelFileError(f"{directory / MODEL_FILE}: untrusted types {sorted(untrusted)}")
+        estimator = sio.load(directory / MODEL_FILE, trusted=TRUSTED_TYPES)
+        config = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
+        card = json.loads((directory / CARD_FILE).read_text(encoding="utf-8"))
+        return cls(
+            estimator,
+            stage_of=config["stage_of"],
+            taxonomy_version=config["taxonomy_version"],
+            card=card,
+            review_threshold=float(config["review_threshold"]),
+        )

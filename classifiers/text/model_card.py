@@ -1,0 +1,62 @@
+"""The model card saved beside each model: what it was trained on, how well it did, with what."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from classifiers.text.evaluation import EvaluationReport
+
+LIBRARIES = ("scikit-learn", "skops", "spacy", "spacy-lookups-data", "numpy", "scipy")
+
+
+def data_hash(texts: Sequence[str], labels: Sequence[str]) -> str:
+    """sha256 over the (text, label) rows in order: the same data always gives the same hash."""
+    digest = hashlib.sha256()
+    for text, label in zip(texts, labels, strict=True):
+        digest.update(json.dumps([text, label]).encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _options_dict(options: object) -> dict[str, Any]:
+    if is_dataclass(options) and not isinstance(options, type):
+        return asdict(options)
+    return {}
+
+
+def build_card(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    taxonomy_version: str,
+    options: object,
+    evaluation: EvaluationReport | None,
+) -> dict[str, Any]:
+    """A JSON-ready card; `evaluation` is None when the data was too small for a holdout."""
+    return {
+        "model": "tfidf word(lemma 1-2) + char_wb(2-5) -> LinearSVC, sigmoid-calibrated",
+        "taxonomy_version": taxonomy_version,
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "training_rows": len(texts),
+        "training_data_sha256": data_hash(texts, labels),
+        "label_counts": dict(sorted(Counter(labels).items())),
+        "options": _options_dict(options),
+        "evaluation": evaluation.to_dict() if evaluation else None,
+        "libraries": library_versions(),
+    }

@@ -1,0 +1,110 @@
+"""Train a category model on labelled texts: validate them, fit, score a holdout, refit on all.
+
+Labels must be taxonomy category ids (apply a preset from classifiers.presets first when the
+data uses another label set). Bad rows raise TrainingDataError naming the row and field.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
+
+from classifiers.text.evaluation import evaluate_predictions
+from classifiers.text.features import build_features, text_views
+from classifiers.text.model import DEFAULT_REVIEW_THRESHOLD, CategoryModel
+from classifiers.text.model_card import build_card
+from playbooks.taxonomy import Taxonomy
+
+MIN_EXAMPLES_PER_CATEGORY = 3  # the calibration's 3-fold split needs one per fold
+
+
+class TrainingDataError(ValueError):
+    """Training data that cannot make a model; the message names the row and field."""
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    svm_c: float = 1.0
+    calibration_folds: int = 3
+    holdout_share: float = 0.2  # scored for the model card, then refit on everything
+    review_threshold: float = DEFAULT_REVIEW_THRESHOLD
+    random_state: int = 0
+
+
+def build_estimator(options: TrainingOptions | None = None) -> Pipeline:
+    """TF-IDF word+char features into a LinearSVC calibrated by sigmoid on held-out folds.
+
+    ensemble=False keeps one SVC (fit on all rows) so prediction costs one linear model.
+    """
+    options = options or TrainingOptions()
+    classifier = CalibratedClassifierCV(
+        LinearSVC(C=options.svm_c), cv=options.calibration_folds, ensemble=False
+    )
+    return Pipeline([("features", build_features()), ("classifier", classifier)])
+
+
+def check_training_data(
+    texts: Sequence[str], labels: Sequence[str], taxonomy: Taxonomy, source: str = "data"
+) -> None:
+    """Raise TrainingDataError for empty texts, unknown labels or too few examples."""
+    if len(texts) != len(labels):
+        raise TrainingDataError(f"{source}: {len(texts)} texts but {len(labels)} labels")
+    known = set(taxonomy.category_ids)
+    for row, (text, label) in enumerate(zip(texts, labels, strict=True), start=1):
+        if not isinstance(text, str) or not text.strip():
+            raise TrainingDataError(f"{source}: row {row}, field text: empty text")
+        if label not in known:
+            raise TrainingDataError(
+                f"{source}: row {row}, field label: {label!r} is not a category of taxonomy "
+                f"{taxonomy.version} (use a --preset or map it first)"
+            )
+    counts = Counter(labels)
+    if len(counts) < 2:
+        raise TrainingDataError(f"{source}: needs at least 2 categories, found {len(counts)}")
+    for label, count in sorted(counts.items()):
+        if count < MIN_EXAMPLES_PER_CATEGORY:
+            raise TrainingDataError(
+                f"{source}: field label: category {label!r} has {count} example(s); "
+                f"at least {MIN_EXAMPLES_PER_CATEGORY} are needed"
+            )
+
+
+def train_category_model(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    taxonomy: Taxonomy,
+    options: TrainingOptions | None = None,
+    source: str = "data",
+) -> CategoryModel:
+    """A fitted CategoryModel whose card holds holdout scores, data hash and versions."""
+    options = options or TrainingOptions()
+    texts, labels = list(texts), list(labels)
+    check_training_data(texts, labels, taxonomy, source)
+    evaluation = None
+    if options.holdout_share > 0 and min(Counter(labels).values()) >= 2 * 3:
+        fit_texts, held_texts, fit_labels, held_labels = train_test_split(
+            texts,
+            labels,
+            test_size=options.holdout_share,
+            stratify=labels,
+            random_state=options.random_state,
+        )
+        held_out = build_estimator(options).fit(text_views(fit_texts), fit_labels)
+        predicted = [str(p) for p in held_out.predict(text_views(held_texts))]
+        evaluation = evaluate_predictions(held_labels, predicted, method="holdout")
+    estimator = build_estimator(options).fit(text_views(texts), labels)
+    stage_of = taxonomy.stage_map()
+    card = build_card(texts, labels, taxonomy.version, options, evaluation)
+    return CategoryModel(
+        estimator,
+        stage_of={label: stage_of[label] for label in stage_of},
+        taxonomy_version=taxonomy.version,
+        card=card,
+        review_threshold=options.review_threshold,
+    )
