@@ -1,0 +1,1 @@
+"""Slack interactivity: the bolt app, its listeners, modals and replay protection."""
