@@ -1,0 +1,181 @@
+"""Listening activities: find unclassified feedback, classify a batch, roll the counts up.
+
+Each item is written with `WHERE classified_at IS NULL` and its day's CategoryDaily count is
+incremented in the same transaction, so a retried or repeated batch counts every item once.
+The live category model is loaded once per worker process and cached by version.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from store.models import CategoryDaily, FeedbackItem
+
+
+@dataclass(frozen=True)
+class PendingQuery:
+    after_id: int = 0  # only ids above this: a batch that cannot be classified is not re-read
+    limit: int = 200
+
+
+@dataclass(frozen=True)
+class ClassifyBatchInput:
+    ids: list[int]
+    model_version: str
+    # Below this confidence an item needs a human review; None keeps the model's own flag
+    # (it also flags empty and non-Latin texts).
+    review_threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class ClassifyBatchResult:
+    classified: int  # items this call wrote (0 for items another attempt already wrote)
+    needs_review: int
+    already_classified: int
+    categories: dict[str, int] = field(default_factory=dict)
+
+
+def dialect_insert(session: Session) -> Callable[..., Any]:
+    """The INSERT with ON CONFLICT of the session's database (SQLite or PostgreSQL)."""
+    dialect = session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
+    if insert is None:
+        raise RuntimeError(f"unsupported database dialect {dialect!r} for an upsert")
+    return insert
+
+
+def increment_daily(session: Session, day: date, category_id: str, stage_id: str, n: int) -> None:
+    """Add n to one CategoryDaily row, creating it if needed (one statement, race-free)."""
+    values = {"day": day, "category_id": category_id, "stage_id": stage_id, "count": n}
+    statement = dialect_insert(session)(CategoryDaily).values(**values)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["day", "category_id"],
+            set_={"count": CategoryDaily.count + statement.excluded.count},
+        )
+    )
+
+
+def _alternatives(prediction: Any) -> list[object]:
+    """Alternatives as plain JSON: [{"category_id": ..., "confidence": ...}, ...]."""
+    plain: list[object] = []
+    for alt in getattr(prediction, "alternatives", None) or []:
+        if isinstance(alt, tuple | list):
+            plain.append({"category_id": str(alt[0]), "confidence": round(float(alt[1]), 4)})
+        elif isinstance(alt, dict):
+            plain.append(dict(alt))
+        else:
+            plain.append(
+                {
+                    "category_id": str(alt.category_id),
+                    "confidence": round(float(alt.confidence), 4),
+                }
+            )
+    return plain
+
+
+class ListenActivities:
+    """Built once per worker with its store and a loader of model versions."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        live_version: Callable[[], str | None],
+        load_model: Callable[[str], Any],
+    ) -> None:
+        self._sessions = sessions
+        self._live_version = live_version
+        self._load_model = load_model
+        self._models: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def model(self, version: str) -> Any:
+        """The category model of `version`, loaded on first use in this process."""
+        with self._lock:
+            if version not in self._models:
+                self._models[version] = self._load_model(version)
+            return self._models[version]
+
+    @activity.defn(name="listen_live_model_version")
+    def live_model_version(self) -> str | None:
+        """The live category model's version, or None when none has been promoted."""
+        return self._live_version()
+
+    @activity.defn(name="listen_pending_feedback_ids")
+    def pending_feedback_ids(self, query: PendingQuery) -> list[int]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(FeedbackItem.id)
+                .where(FeedbackItem.classified_at.is_(None), FeedbackItem.id > query.after_id)
+                .order_by(FeedbackItem.id)
+                .limit(query.limit)
+            )
+            return list(rows)
+
+    @activity.defn(name="listen_classify_batch")
+    def classify_batch(self, batch: ClassifyBatchInput) -> ClassifyBatchResult:
+        if not batch.ids:
+            return ClassifyBatchResult(classified=0, needs_review=0, already_classified=0)
+        try:
+            model = self.model(batch.model_version)
+        except (FileNotFoundError, KeyError, LookupError) as exc:
+            raise ApplicationError(
+                f"category model {batch.model_version!r} cannot be loaded: {exc}",
+                type="ModelMissing",
+                non_retryable=True,
+            ) from exc
+        with self._sessions() as session, session.begin():
+            items = session.execute(
+                select(FeedbackItem.id, FeedbackItem.text, FeedbackItem.occurred_at)
+                .where(FeedbackItem.id.in_(batch.ids), FeedbackItem.classified_at.is_(None))
+                .order_by(FeedbackItem.id)
+            ).all()
+            predictions = model.predict([text for _, text, _ in items]) if items else []
+            now = datetime.now(UTC)
+            rollup: Counter[tuple[date, str, str]] = Counter()
+            needs_review = 0
+            for (item_id, _, occurred_at), prediction in zip(items, predictions, strict=True):
+                review = bool(getattr(prediction, "needs_review", False)) or (
+                    batch.review_threshold is not None
+                    and float(prediction.confidence) < batch.review_threshold
+                )
+                written = session.execute(
+                    update(FeedbackItem)
+                    .where(FeedbackItem.id == item_id, FeedbackItem.classified_at.is_(None))
+                    .values(
+                        category_id=prediction.category_id,
+                        stage_id=prediction.stage_id,
+                        confidence=round(float(prediction.confidence), 4),
+                        alternatives=_alternatives(prediction),
+                        model_version=batch.model_version,
+                        classified_at=now,
+                        needs_review=review,
+                    )
+                )
+                if written.rowcount == 1:  # type: ignore[attr-defined]
+                    day = occurred_at.astimezone(UTC).date()
+                    rollup[(day, prediction.category_id, prediction.stage_id)] += 1
+                    needs_review += int(review)
+            for (day, category_id, stage_id), n in sorted(rollup.items()):
+                increment_daily(session, day, category_id, stage_id, n)
+        per_category: Counter[str] = Counter()
+        for (_, category_id, _), n in rollup.items():
+            per_category[category_id] += n
+        classified = sum(rollup.values())
+        return ClassifyBatchResult(
+            classified=classified,
+            needs_review=needs_review,
+            already_classified=len(batch.ids) - classified,
+            categories=dict(per_category),
+        )
