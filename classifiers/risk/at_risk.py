@@ -1,0 +1,66 @@
+"""At-risk probability: the live supervised model when one exists, else the YAML rules.
+
+Rules combine independent warning signs as 1 - (1 - base) * prod(1 - weight_i) over the
+signs that fire (usage drop, complaints, failed payments), so each sign's weight reads as
+"the chance this sign alone means the customer is leaving".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from classifiers.risk.model import RiskModel
+from classifiers.risk.model_frame import scoring_frame
+from classifiers.risk.rules import DetectionRules
+
+
+def complaint_count(frame: pd.DataFrame) -> pd.Series:
+    """Complaints in the window: logged events or classified feedback, whichever saw more."""
+    classified = frame["complaint_categories"].map(lambda c: sum(c.values()))
+    return np.maximum(frame["complaint_n"], classified.astype(float))
+
+
+def rule_signals(frame: pd.DataFrame, rules: DetectionRules) -> pd.DataFrame:
+    """Which warning signs fire for each customer, with the segment's thresholds."""
+    cfg = {s: rules.for_segment(s).at_risk for s in frame["segment"].unique()}
+    seg = frame["segment"]
+    drop = seg.map({s: c.usage_drop_pct for s, c in cfg.items()}).astype(float)
+    c_min = seg.map({s: c.complaints_min for s, c in cfg.items()}).astype(float)
+    p_min = seg.map({s: c.payment_failures_min for s, c in cfg.items()}).astype(float)
+    return pd.DataFrame(
+        {
+            "usage_drop": frame["usage_change_pct"].fillna(0.0) <= -drop,
+            "complaints": complaint_count(frame) >= c_min,
+            "payment_failed": frame["payment_failed_n"] >= p_min,
+        },
+        index=frame.index,
+    )
+
+
+def score_by_rules(frame: pd.DataFrame, rules: DetectionRules) -> pd.DataFrame:
+    """Probability, plus each fired sign's weight (used to order the reasons)."""
+    signals = rule_signals(frame, rules)
+    cfg = {s: rules.for_segment(s).at_risk for s in frame["segment"].unique()}
+    keep = (1.0 - frame["segment"].map({s: c.base_probability for s, c in cfg.items()})).astype(
+        float
+    )
+    out = pd.DataFrame(index=frame.index)
+    for sign in signals.columns:
+        weight = frame["segment"].map({s: getattr(c.weights, sign) for s, c in cfg.items()})
+        out[f"weight_{sign}"] = np.where(signals[sign], weight.astype(float), 0.0)
+        keep = keep * (1.0 - out[f"weight_{sign}"])
+    out["at_risk_probability"] = 1.0 - keep
+    return out
+
+
+def score_by_model(frame: pd.DataFrame, model: RiskModel) -> tuple[pd.Series, pd.DataFrame]:
+    """Model probability and per-column log-odds contributions."""
+    inputs = scoring_frame(frame)
+    probability = pd.Series(model.predict_proba(inputs), index=frame.index)
+    return probability, model.contributions(inputs)
+
+
+def flag_threshold(frame: pd.DataFrame, rules: DetectionRules) -> pd.Series:
+    values = {s: rules.for_segment(s).at_risk.flag_probability for s in frame["segment"].unique()}
+    return frame["segment"].map(values).astype(float)

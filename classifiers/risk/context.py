@@ -1,0 +1,73 @@
+"""What a whole scan shares before scoring partitions: segment rhythm norms and BG/NBD.
+
+One set-based query returns each customer's active-day count and first/last active day;
+norms and the BG/NBD fit are computed from those few numbers per customer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Integer, cast, func, select
+from sqlalchemy.orm import Session
+
+from classifiers.risk.bgnbd import fit_bgnbd
+from classifiers.risk.features import FeatureWindows, _at, as_epoch_days, epoch_days
+from classifiers.risk.lapse import LapseContext, bgnbd_inputs
+from store.models import ActivityEvent, Customer
+
+MAX_FIT_CUSTOMERS = 20_000  # BG/NBD's 4 parameters are stable long before this
+MIN_FIT_CUSTOMERS = 30
+
+
+def activity_summary(session: Session, windows: FeatureWindows) -> pd.DataFrame:
+    """Per customer: segment, contract flag, active days, first and last active day."""
+    e = ActivityEvent
+    day = epoch_days(e.occurred_at, session.get_bind().dialect.name)
+    per_customer = (
+        select(
+            e.customer_id.label("customer_id"),
+            func.count(func.distinct(cast(func.floor(day), Integer))).label("n_days"),
+            func.min(day).label("first_day"),
+            func.max(day).label("last_day"),
+        )
+        .where(e.kind.in_(windows.activity_kinds), e.occurred_at <= _at(windows.as_of))
+        .group_by(e.customer_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Customer.segment, Customer.has_contract, per_customer).join(
+            per_customer, per_customer.c.customer_id == Customer.id
+        )
+    ).all()
+    columns = ["segment", "has_contract", "customer_id", "n_days", "first_day", "last_day"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def segment_gap_days(summary: pd.DataFrame) -> tuple[dict[str, float], float | None]:
+    """Pooled days between active days, per segment and overall (repeat customers only)."""
+    repeat = summary[summary["n_days"] >= 2]
+    if repeat.empty:
+        return {}, None
+    span = repeat["last_day"] - repeat["first_day"]
+    gaps = repeat["n_days"] - 1
+    by_segment = span.groupby(repeat["segment"]).sum() / gaps.groupby(repeat["segment"]).sum()
+    overall = float(span.sum() / gaps.sum())
+    return {str(k): float(v) for k, v in by_segment.items()}, overall
+
+
+def build_lapse_context(session: Session, windows: FeatureWindows) -> LapseContext:
+    """Norms from everyone; BG/NBD fitted on non-contract customers when there are enough."""
+    summary = activity_summary(session, windows)
+    norms, overall = segment_gap_days(summary)
+    sample = summary[~summary["has_contract"].astype(bool)].sort_values("customer_id")
+    step = max(1, len(sample) // MAX_FIT_CUSTOMERS)
+    sample = sample.iloc[::step]
+    params = None
+    if len(sample) >= MIN_FIT_CUSTOMERS and (sample["n_days"] > 1).any():
+        x, t_x, T = bgnbd_inputs(sample, as_epoch_days(windows.as_of))
+        try:
+            params = fit_bgnbd(x, t_x, np.maximum(T, 1e-6))
+        except ValueError:
+            params = None
+    return LapseContext(segment_gap_days=norms, overall_gap_days=overall, bgnbd=params)

@@ -1,0 +1,229 @@
+"""Score one batch of customers: skip bad or busy ones, run every detector, keep the flags.
+
+Each flag carries the kind and probability of its strongest detector, the value at risk
+(probability x yearly value) and its reasons, written from the numbers that scored it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from classifiers.risk import explain
+from classifiers.risk.at_risk import complaint_count, flag_threshold, score_by_model, score_by_rules
+from classifiers.risk.contract import detect_contract
+from classifiers.risk.features import as_epoch_days
+from classifiers.risk.lapse import LapseContext, detect_lapse
+from classifiers.risk.model import RiskModel
+from classifiers.risk.rules import DetectionRules
+
+SIGNAL_COUNTS = (
+    "payment_failed_n",
+    "cancellation_n",
+    "non_renewal_n",
+    "downgrade_n",
+    "complaint_n",
+)
+
+
+@dataclass(frozen=True)
+class Detection:
+    customer_id: int
+    external_id: str
+    team: str | None
+    kind: str  # at_risk | lapsed | lost
+    probability: float
+    value_at_risk: float
+    reasons: list[str]
+    detector: str
+
+
+@dataclass(frozen=True)
+class DetectionBatch:
+    detections: list[Detection]
+    scored: int
+    skipped: dict[str, int] = field(default_factory=dict)  # customers, by documented reason
+    events_after_as_of: int = 0  # ignored: the scan sees the store as it was at as_of
+
+
+def skip_reasons(frame: pd.DataFrame, today: float, rules: DetectionRules) -> pd.Series:
+    """Why a customer is not scored (None when scored). Order matters: first reason wins."""
+    cooldown = (
+        frame["segment"]
+        .map({s: rules.for_segment(s).episode.cooldown_days for s in frame["segment"].unique()})
+        .astype(float)
+    )
+    has_attributes = frame["attributes"].map(lambda a: bool(a) if isinstance(a, dict) else False)
+    no_data = (frame["n_events"] == 0) & (frame[list(SIGNAL_COUNTS)].sum(axis=1) == 0)
+    no_data &= ~has_attributes & (frame["status"] == "active")
+    conditions = [
+        (frame["negative_amounts"] > 0, "negative_amount"),
+        (frame["open_cases"] > 0, "open_rescue"),
+        (
+            frame["last_closed_day"].notna() & (today - frame["last_closed_day"] < cooldown),
+            "cooldown",
+        ),
+        (no_data, "no_events"),
+    ]
+    reason = pd.Series(None, index=frame.index, dtype=object)
+    for mask, name in reversed(conditions):
+        reason = reason.mask(mask, name)
+    return reason
+
+
+def detect(
+    frame: pd.DataFrame,
+    as_of: datetime,
+    rules: DetectionRules,
+    lapse: LapseContext,
+    model: RiskModel | None = None,
+    model_version: str | None = None,
+) -> DetectionBatch:
+    today = as_epoch_days(as_of)
+    skip = skip_reasons(frame, today, rules)
+    skipped = {str(k): int(v) for k, v in skip.value_counts().items()}
+    future = int(frame["events_after_as_of"].sum()) if len(frame) else 0
+    frame = frame[skip.isna()]
+    if frame.empty:
+        return DetectionBatch([], 0, skipped, future)
+
+    contract = detect_contract(frame, today, rules)
+    lapsed = detect_lapse(frame, today, rules, lapse)
+    if model is not None:
+        risk_p, contributions = score_by_model(frame, model)
+        rule_weights = None
+        detector = f"model:{model_version or 'live'}"
+    else:
+        scored = score_by_rules(frame, rules)
+        risk_p, contributions, rule_weights = scored["at_risk_probability"], None, scored
+        detector = "rules"
+    risk_hit = risk_p >= flag_threshold(frame, rules)
+
+    candidates = pd.DataFrame(
+        {
+            "contract": contract["contract_probability"].where(
+                contract["contract_kind"].notna(), 0.0
+            ),
+            "lapse": lapsed["lapse_probability"].where(lapsed["lapsed"], 0.0),
+            "risk": risk_p.where(risk_hit, 0.0),
+        }
+    )
+    lost = contract["contract_kind"] == "lost"
+    best = candidates.idxmax(axis=1)
+    probability = candidates.max(axis=1)
+    flagged = lost | (probability > 0)
+
+    detections = []
+    for customer_id in frame.index[flagged.to_numpy()]:
+        row = frame.loc[customer_id]
+        source = "contract" if lost[customer_id] else best[customer_id]
+        kind = {"lapse": "lapsed", "risk": "at_risk"}.get(source) or str(
+            contract.at[customer_id, "contract_kind"]
+        )
+        p = float(candidates.at[customer_id, source])
+        reasons = _reasons(
+            row,
+            lapsed.loc[customer_id],
+            candidates.loc[customer_id],
+            rules,
+            rule_weights.loc[customer_id] if rule_weights is not None else None,
+            contributions.loc[customer_id] if contributions is not None else None,
+        )
+        detections.append(
+            Detection(
+                customer_id=int(customer_id),
+                external_id=str(row["external_id"]),
+                team=row["team"] if isinstance(row["team"], str) else None,
+                kind=kind,
+                probability=round(p, 4),
+                value_at_risk=round(p * float(row["value_per_year"] or 0.0), 2),
+                reasons=reasons,
+                detector={"contract": "contract", "lapse": "lapse"}.get(source, detector),
+            )
+        )
+    return DetectionBatch(detections, int(len(frame)), skipped, future)
+
+
+def _reasons(
+    row: pd.Series,
+    lapse: pd.Series,
+    candidates: pd.Series,
+    rules: DetectionRules,
+    rule_weights: pd.Series | None,
+    contributions: pd.Series | None,
+) -> list[str]:
+    cfg = rules.for_segment(str(row["segment"]))
+    found: list[explain.Reason] = []
+
+    def add(group: str, text: str | None, weight: float) -> None:
+        if text:
+            found.append(explain.Reason(group, text, weight))
+
+    contract_text = explain.describe_contract(
+        str(row["status"]),
+        int(row["cancellation_n"]),
+        int(row["non_renewal_n"]),
+        int(row["downgrade_n"]),
+    )
+    add("contract", contract_text, 10.0 * float(candidates["contract"]))
+    failures = int(row["payment_failed_n"])
+    payments = explain.describe_payments(failures, cfg.at_risk.payment_window_days)
+    if failures >= cfg.at_risk.payment_failures_min:
+        add("payments", payments, 5.0 * float(candidates["contract"]) or 1.0)
+    if candidates["lapse"] > 0:
+        add(
+            "activity",
+            explain.describe_activity(
+                float(lapse["usual_gap_days"]), float(lapse["silent_days"]), bool(lapse["one_time"])
+            ),
+            3.0 * float(candidates["lapse"]),
+        )
+        if not np.isnan(lapse["expected_purchases"]):
+            add(
+                "forecast",
+                explain.describe_forecast(
+                    float(lapse["expected_purchases"]), float(lapse["forecast_days"])
+                ),
+                0.01,
+            )
+    describe = {
+        "activity": lambda: explain.describe_activity(
+            float(lapse["usual_gap_days"]), float(lapse["silent_days"]), bool(lapse["one_time"])
+        ),
+        "usage": lambda: explain.describe_usage(
+            float(row["usage_change_pct"]), cfg.at_risk.usage_window_days
+        ),
+        "complaints": lambda: explain.describe_complaints(
+            int(complaint_count(row.to_frame().T).iloc[0]),
+            dict(row["complaint_categories"]),
+            cfg.at_risk.complaints_window_days,
+        ),
+        "payments": lambda: payments,
+        "payment_failed": lambda: payments,
+        "usage_drop": lambda: explain.describe_usage(
+            float(row["usage_change_pct"]), cfg.at_risk.usage_window_days
+        ),
+        "tenure": lambda: explain.describe_tenure(float(row["tenure_days"])),
+        "contract": lambda: contract_text,
+    }
+    if rule_weights is not None and candidates["risk"] > 0:
+        for sign in ("usage_drop", "complaints", "payment_failed"):
+            group = {"usage_drop": "usage", "payment_failed": "payments"}.get(sign, sign)
+            add(group, describe[sign](), float(rule_weights[f"weight_{sign}"]))
+    if contributions is not None and candidates["risk"] > 0:
+        attributes = row["attributes"] if isinstance(row["attributes"], dict) else {}
+        for column, weight in contributions.items():
+            if weight <= 0:
+                continue
+            name = str(column)
+            group = (
+                "complaints" if name.startswith("complaints:") else explain.FEATURE_GROUPS.get(name)
+            )
+            if group is not None:
+                add(group, describe[group](), float(weight))
+            elif name in attributes:
+                add(name, explain.describe_attribute(name, attributes[name]), float(weight))
+    return explain.top_reasons(found)
