@@ -1,0 +1,1 @@
+"""SQL aggregates behind the dashboard pages: one module per page concern, sessions passed in."""

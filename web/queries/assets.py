@@ -1,0 +1,135 @@
+"""Customers as assets: new and lost customers per period, their value, and why they left."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from store.models import Category, Customer, JourneyStage, RescueCase
+from web.queries.periods import Filters, Period, as_date, day_start
+
+LOST_STATUSES = ("cancelled", "non_renewed", "lost")
+
+
+@dataclass(frozen=True)
+class PeriodFlow:
+    period: Period
+    new_count: int
+    new_value: float
+    lost_count: int
+    lost_value: float
+
+    @property
+    def net_count(self) -> int:
+        return self.new_count - self.lost_count
+
+    @property
+    def net_value(self) -> float:
+        return self.new_value - self.lost_value
+
+
+@dataclass(frozen=True)
+class Reason:
+    label: str
+    stage: str
+    count: int
+    value: float
+
+
+@dataclass(frozen=True)
+class AssetsReport:
+    flows: list[PeriodFlow]
+    reasons: list[Reason]  # coded lost category of lost rescue cases closed in the window
+    stages: list[Reason]  # the same, by journey stage
+    by_status: dict[str, int]  # how they left: cancelled / non_renewed / lost
+    uncoded_lost: int  # lost customers in the window with no coded rescue reason
+    segments: list[str] = field(default_factory=list)
+    teams: list[str] = field(default_factory=list)
+
+    @property
+    def totals(self) -> PeriodFlow | None:
+        if not self.flows:
+            return None
+        return PeriodFlow(
+            Period("total", self.flows[0].period.start, self.flows[-1].period.end),
+            sum(f.new_count for f in self.flows),
+            sum(f.new_value for f in self.flows),
+            sum(f.lost_count for f in self.flows),
+            sum(f.lost_value for f in self.flows),
+        )
+
+
+def _filtered(query: Select[tuple[object, ...]], filters: Filters) -> Select[tuple[object, ...]]:
+    if filters.segment:
+        query = query.where(Customer.segment == filters.segment)
+    if filters.team:
+        query = query.where(Customer.team == filters.team)
+    return query
+
+
+def _by_day(session: Session, day_column: object, where: list[object], filters: Filters,
+            start: date, end: date) -> dict[date, tuple[int, float]]:
+    query = select(day_column, func.count(), func.coalesce(func.sum(Customer.value_per_year), 0.0))
+    query = query.where(day_column >= start, day_column < end, *where)  # type: ignore[operator]
+    query = _filtered(query.group_by(day_column), filters)  # type: ignore[arg-type]
+    return {as_date(d): (int(c), float(v)) for d, c, v in session.execute(query)}
+
+
+def _bucket(days: dict[date, tuple[int, float]], period: Period) -> tuple[int, float]:
+    inside = [v for d, v in days.items() if period.start <= d < period.end]
+    return sum(c for c, _ in inside), sum(v for _, v in inside)
+
+
+def assets_report(session: Session, periods: list[Period], filters: Filters) -> AssetsReport:
+    """New vs lost per period (GROUP BY day in SQL, bucketed here) and coded reasons."""
+    start, end = periods[0].start, periods[-1].end
+    new_days = _by_day(session, Customer.start_date, [], filters, start, end)
+    lost_days = _by_day(session, Customer.status_changed_on,
+                        [Customer.status.in_(LOST_STATUSES)], filters, start, end)
+    flows = [PeriodFlow(p, *_bucket(new_days, p), *_bucket(lost_days, p)) for p in periods]
+
+    status_q = select(Customer.status, func.count()).where(
+        Customer.status.in_(LOST_STATUSES),
+        Customer.status_changed_on >= start, Customer.status_changed_on < end,
+    ).group_by(Customer.status)
+    by_status = {s: int(c) for s, c in session.execute(_filtered(status_q, filters))}
+
+    reason_q = (
+        select(RescueCase.lost_category_id, Category.name, JourneyStage.name,
+               func.count(), func.coalesce(func.sum(RescueCase.value_at_risk), 0.0))
+        .join(Customer, Customer.id == RescueCase.customer_id)
+        .outerjoin(Category, Category.id == RescueCase.lost_category_id)
+        .outerjoin(JourneyStage, JourneyStage.id == Category.stage_id)
+        .where(RescueCase.status == "lost", RescueCase.closed_at >= day_start(start),
+               RescueCase.closed_at < day_start(end))
+        .group_by(RescueCase.lost_category_id, Category.name, JourneyStage.name)
+    )
+    reasons: list[Reason] = []
+    stage_totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    for cat_id, cat_name, stage_name, count, value in session.execute(_filtered(reason_q, filters)):
+        label = cat_name or cat_id or "not coded"
+        stage = stage_name or "not coded"
+        reasons.append(Reason(label, stage, int(count), float(value)))
+        stage_totals[stage][0] += int(count)
+        stage_totals[stage][1] += float(value)
+    reasons.sort(key=lambda r: (-r.count, r.label))
+    stages = sorted((Reason(s, s, int(c), v) for s, (c, v) in stage_totals.items()),
+                    key=lambda r: (-r.count, r.label))
+    coded = sum(r.count for r in reasons if r.label != "not coded")
+    lost_total = sum(f.lost_count for f in flows)
+    return AssetsReport(
+        flows=flows, reasons=reasons, stages=stages, by_status=by_status,
+        uncoded_lost=max(lost_total - coded, 0),
+        segments=distinct_values(session, Customer.segment),
+        teams=distinct_values(session, Customer.team),
+    )
+
+
+def distinct_values(session: Session, column: object) -> list[str]:
+    """Filter choices: the distinct non-empty values of an indexed column."""
+    rows = session.execute(select(column).distinct().order_by(column))  # type: ignore[call-overload]
+    return [str(v) for (v,) in rows if v]
