@@ -20,6 +20,7 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "winback.commands.db",
     "winback.commands.stack",
+    "winback.commands.ingest",
 ]
 
 

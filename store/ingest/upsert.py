@@ -1,0 +1,108 @@
+"""Write validated records by natural key: insert the new, update the changed, skip the rest.
+
+Each chunk costs one SELECT of the keys it holds, one bulk INSERT ... ON CONFLICT DO NOTHING
+(SQLite and PostgreSQL dialects), and one UPDATE executemany per set of changed fields.
+The caller owns the transaction, so a failure leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+
+from sqlalchemy import Connection, Table, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.dml import Insert
+
+from store.ingest.schemas.base import KindSchema, Record
+
+CHUNK_ROWS = 5000
+
+
+@dataclass
+class WriteCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def insert_ignoring_conflicts(connection: Connection, table: Table, key: str) -> Insert:
+    """INSERT that skips rows whose natural key already exists, in this database's dialect."""
+    if connection.dialect.name == "postgresql":
+        return postgresql_insert(table).on_conflict_do_nothing(index_elements=[key])
+    if connection.dialect.name == "sqlite":
+        return sqlite_insert(table).on_conflict_do_nothing(index_elements=[key])
+    raise NotImplementedError(
+        f"ingestion supports SQLite and PostgreSQL, not {connection.dialect.name}"
+    )
+
+
+def chunked(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    iterator = iter(records)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def upsert(
+    connection: Connection,
+    schema: KindSchema,
+    records: Iterable[Record],
+    on_chunk: Callable[[int], None] | None = None,
+) -> WriteCounts:
+    """Upsert `records` (unique keys) into the schema's table; counts what happened."""
+    counts = WriteCounts()
+    table = schema.table
+    insert = insert_ignoring_conflicts(connection, table, schema.key)
+    for chunk in chunked(records, CHUNK_ROWS):
+        existing = _existing(connection, schema, chunk)
+        new: list[Record] = []
+        changed: dict[tuple[str, ...], list[dict[str, object]]] = {}
+        for record in chunk:
+            old = existing.get(record[schema.key])
+            if old is None:
+                new.append({**schema.defaults, **record})
+                continue
+            changes = _changes(schema, old, record)
+            if changes:
+                params = {f"new_{name}": value for name, value in changes.items()}
+                params["old_key"] = record[schema.key]
+                changed.setdefault(tuple(sorted(changes)), []).append(params)
+            else:
+                counts.unchanged += 1
+        if new:
+            connection.execute(insert, new)
+            counts.inserted += len(new)
+        for names, params_list in changed.items():
+            statement = (
+                update(table)
+                .where(table.c[schema.key] == bindparam("old_key"))
+                .values({name: bindparam(f"new_{name}") for name in names})
+            )
+            connection.execute(statement, params_list)
+            counts.updated += len(params_list)
+        if on_chunk:
+            on_chunk(len(chunk))
+    return counts
+
+
+def _existing(
+    connection: Connection, schema: KindSchema, chunk: list[Record]
+) -> dict[object, dict[str, object]]:
+    names = sorted({name for record in chunk for name in record})
+    key = schema.table.c[schema.key]
+    query = select(*(schema.table.c[name] for name in names)).where(
+        key.in_([record[schema.key] for record in chunk])
+    )
+    return {row[schema.key]: dict(row) for row in connection.execute(query).mappings()}
+
+
+def _changes(schema: KindSchema, old: dict[str, object], record: Record) -> dict[str, object]:
+    changes: dict[str, object] = {}
+    for name, value in record.items():
+        if name in schema.merge_json and isinstance(value, dict):
+            value = {**(old[name] or {}), **value}  # type: ignore[dict-item]
+        if old[name] != value:
+            changes[name] = value
+    return changes
