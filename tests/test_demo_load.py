@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.db import transaction
 from store.models import ActivityEvent, Customer, FeedbackItem, TeamMember
 from winback.demo.customers import TELCO, cdnow_customers, telco_customers
 from winback.demo.feedback import SPIKE_DAYS, SPIKE_ITEMS
@@ -26,8 +25,7 @@ def _count(session: Session, model: type, *where: object) -> int:
 
 
 def _load(sessions: sessionmaker[Session], today: date = TODAY) -> LoadCounts:
-    with transaction(sessions) as session:
-        return load_demo_data(session, today, SMALL)
+    return load_demo_data(sessions, today, SMALL)
 
 
 def test_demo_load_counts_and_mapping(sqlite_sessions: sessionmaker[Session]) -> None:
@@ -91,8 +89,8 @@ def test_demo_load_is_idempotent_even_on_another_day(
 ) -> None:
     first = _load(sqlite_sessions)
     assert first.customers and first.events and first.feedback
-    assert _load(sqlite_sessions) == LoadCounts(0, 0, 0, 0)
-    assert _load(sqlite_sessions, TODAY + timedelta(days=9)) == LoadCounts(0, 0, 0, 0)
+    assert _load(sqlite_sessions) == LoadCounts(0, 0, 0, 0, 0)
+    assert _load(sqlite_sessions, TODAY + timedelta(days=9)) == LoadCounts(0, 0, 0, 0, 0)
     with sqlite_sessions() as session:
         assert _count(session, Customer) == first.customers
         assert _count(session, FeedbackItem) == first.feedback
