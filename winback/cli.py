@@ -21,6 +21,8 @@ COMMAND_MODULES = [
     "winback.commands.db",
     "winback.commands.stack",
     "winback.commands.ingest",
+    "winback.commands.model",
+    "winback.commands.review",
 ]
 
 

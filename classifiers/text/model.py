@@ -74,6 +74,7 @@ class CategoryModel:
         self.taxonomy_version = taxonomy_version
         self.card: dict[str, Any] = card or {}
         self.review_threshold = review_threshold
+        self.version: str | None = None  # set by the registry when loaded from it
 
     @property
     def classes(self) -> list[str]:

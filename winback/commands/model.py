@@ -1,0 +1,187 @@
+"""`winback model train|evaluate|list|promote|rollback|shadow`: the category model's life cycle."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from classifiers.presets import PresetError
+from classifiers.registry import CATEGORY, ModelRegistry, RegistryError
+from classifiers.text import ModelFileError, TrainingDataError, evaluate_model, train_category_model
+from classifiers.text.confusion_plot import write_confusion_image
+from classifiers.text.data import DataFileError, read_labelled_csv
+from classifiers.text.review_queue import export_training_rows
+from classifiers.text.shadow import recent_feedback_texts, shadow_compare
+from classifiers.text.taxonomy_store import sync_taxonomy
+from playbooks.taxonomy import TaxonomyError, load_taxonomy
+from store.db import transaction
+from winback.runtime import Runtime, open_runtime
+
+model_app = typer.Typer(help="Train, evaluate, promote and roll back the text category model.")
+_USER_ERRORS = (
+    DataFileError,
+    TrainingDataError,
+    PresetError,
+    TaxonomyError,
+    RegistryError,
+    ModelFileError,
+)
+
+DataOpt = Annotated[Path, typer.Option("--data", help="CSV file with a text and a label column.")]
+TextCol = Annotated[str, typer.Option("--text-col", help="Column holding the text.")]
+LabelCol = Annotated[str, typer.Option("--label-col", help="Column holding the label.")]
+PresetOpt = Annotated[
+    str | None, typer.Option("--preset", help="Map labels first: banking77, bitext or cfpb.")
+]
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(2)
+
+
+def _registry(runtime: Runtime) -> ModelRegistry:
+    return ModelRegistry(runtime.sessions, runtime.settings.models_dir)
+
+
+@model_app.command()
+def train(
+    data: DataOpt,
+    text_col: TextCol = "text",
+    label_col: LabelCol = "label",
+    preset: PresetOpt = None,
+    reviews: Annotated[bool, typer.Option(help="Add reviewed feedback labels.")] = True,
+) -> None:
+    """Train on a CSV file and register the result as a candidate (the live model is untouched)."""
+    runtime = open_runtime()
+    try:
+        taxonomy = load_taxonomy(runtime.settings.taxonomy_path)
+        rows = read_labelled_csv(data, text_col, label_col, preset)
+        texts, labels = list(rows.texts), list(rows.labels)
+        with transaction(runtime.sessions) as session:
+            sync_taxonomy(session, taxonomy)
+            reviewed = export_training_rows(session) if reviews else []
+        texts += [row.text for row in reviewed]
+        labels += [row.label for row in reviewed]
+        model = train_category_model(texts, labels, taxonomy, source=str(data))
+        model.card["data_file"] = str(data)
+        model.card["reviewed_rows"] = len(reviewed)
+        with TemporaryDirectory() as scratch:
+            version = _registry(runtime).register(CATEGORY, model.save(Path(scratch)), model.card)
+    except _USER_ERRORS as exc:
+        raise _fail(exc) from None
+    score = model.card.get("evaluation") or {}
+    typer.echo(
+        f"registered category model {version} (candidate) from {len(texts)} rows "
+        f"({len(reviewed)} reviewed); holdout accuracy {score.get('accuracy', float('nan')):.4f}, "
+        f"macro-F1 {score.get('macro_f1', float('nan')):.4f}"
+    )
+
+
+@model_app.command()
+def evaluate(
+    data: DataOpt,
+    version: Annotated[str | None, typer.Argument(help="Version to score; default live.")] = None,
+    text_col: TextCol = "text",
+    label_col: LabelCol = "label",
+    preset: PresetOpt = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for report.json + image.")] = None,
+) -> None:
+    """Score a model version on labelled data: report, JSON and a confusion-matrix image."""
+    runtime = open_runtime()
+    registry = _registry(runtime)
+    try:
+        if version is None:
+            live = registry.live(CATEGORY)
+            if live is None:
+                raise RegistryError("no live category model; name a VERSION")
+            version = live.version
+        model = registry.load_category_model(version)
+        rows = read_labelled_csv(data, text_col, label_col, preset)
+    except _USER_ERRORS as exc:
+        raise _fail(exc) from None
+    report = evaluate_model(model, rows.texts, rows.labels, method=f"{version} on {data.name}")
+    folder = out or runtime.settings.data_dir / "reports" / f"{CATEGORY}-{version}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "report.json").write_text(json.dumps(report.to_dict(), indent=2), encoding="utf-8")
+    image = write_confusion_image(report, folder / "confusion")
+    typer.echo(report.text())
+    typer.echo(f"report: {folder / 'report.json'}\nconfusion matrix: {image}")
+
+
+@model_app.command("list")
+def list_versions() -> None:
+    """Every registered model version with its status and holdout score."""
+    table = Table("kind", "version", "status", "created", "promoted", "rows", "holdout acc")
+    for row in _registry(open_runtime()).list():
+        evaluation = row.card.get("evaluation") or {}
+        accuracy = evaluation.get("accuracy") if isinstance(evaluation, dict) else None
+        table.add_row(
+            row.kind,
+            row.version,
+            row.status,
+            f"{row.created_at:%Y-%m-%d %H:%M}",
+            f"{row.promoted_at:%Y-%m-%d %H:%M}" if row.promoted_at else "",
+            str(row.card.get("training_rows", "")),
+            f"{accuracy:.4f}" if isinstance(accuracy, float) else "",
+        )
+    Console(width=120).print(table)
+
+
+@model_app.command()
+def promote(version: Annotated[str, typer.Argument(help="Version to make live.")]) -> None:
+    """Make a version the live category model (the current live one is retired)."""
+    try:
+        row = _registry(open_runtime()).promote(CATEGORY, version)
+    except _USER_ERRORS as exc:
+        raise _fail(exc) from None
+    typer.echo(f"category model {row.version} is live")
+
+
+@model_app.command()
+def rollback() -> None:
+    """Reject the live category model and bring back the one live before it."""
+    try:
+        row = _registry(open_runtime()).rollback(CATEGORY)
+    except _USER_ERRORS as exc:
+        raise _fail(exc) from None
+    typer.echo(f"rolled back: category model {row.version} is live")
+
+
+@model_app.command()
+def shadow(
+    candidate: Annotated[str, typer.Option("--candidate", help="Candidate version.")],
+    limit: Annotated[int, typer.Option(help="How many recent feedback items to score.")] = 1000,
+) -> None:
+    """Score recent feedback with the candidate beside the live model; report agreement."""
+    runtime = open_runtime()
+    registry = _registry(runtime)
+    try:
+        live = registry.load_live_category_model()
+        if live is None:
+            raise RegistryError("no live category model to compare with")
+        challenger = registry.load_category_model(candidate)
+    except _USER_ERRORS as exc:
+        raise _fail(exc) from None
+    with runtime.sessions() as session:
+        texts = recent_feedback_texts(session, limit)
+    report = shadow_compare(live, challenger, texts)
+    if report.n == 0:
+        typer.echo("no feedback items to score yet")
+        return
+    typer.echo(
+        f"shadow {candidate} vs live {live.version}: {report.n} items, "
+        f"agreement {report.agreement:.4f}"
+    )
+    for live_label, candidate_label, count in report.top_disagreements:
+        typer.echo(f"  {count:5d}  live {live_label} -> candidate {candidate_label}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(model_app, name="model")
