@@ -1,0 +1,104 @@
+"""The review queue: low-confidence items are queued, labelled, and exported for training,
+on SQLite and PostgreSQL; `winback review` does the same from the command line."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from classifiers.text.review_queue import (
+    ReviewError,
+    TrainingRow,
+    apply_review_label,
+    export_training_rows,
+    mark_for_review,
+    pending_reviews,
+)
+from classifiers.text.taxonomy_store import sync_taxonomy
+from playbooks.taxonomy import load_taxonomy
+from store.models import FeedbackItem
+from winback.cli import build_app
+from winback.runtime import open_runtime
+from winback.settings import get_settings
+
+CLASSIFIED = datetime(2026, 1, 2, tzinfo=UTC)
+
+
+def _items() -> list[FeedbackItem]:
+    def item(n: int, confidence: float | None, classified: bool = True) -> FeedbackItem:
+        return FeedbackItem(
+            external_id=f"r{n}",
+            source="survey",
+            text=f"feedback {n}",
+            occurred_at=CLASSIFIED,
+            category_id="refunds" if classified else None,
+            stage_id="value" if classified else None,
+            confidence=confidence,
+            classified_at=CLASSIFIED if classified else None,
+        )
+
+    return [item(1, 0.9), item(2, 0.2), item(3, 0.35), item(4, None, classified=False)]
+
+
+def test_queue_label_and_export(sessions: sessionmaker[Session]) -> None:
+    with sessions() as session, session.begin():
+        sync_taxonomy(session, load_taxonomy())
+        session.add_all(_items())
+    with sessions() as session, session.begin():
+        assert mark_for_review(session, threshold=0.4) == 2
+        assert mark_for_review(session, threshold=0.4) == 0  # already queued
+        queue = pending_reviews(session)
+        assert [i.external_id for i in queue] == ["r2", "r3"]  # least confident first
+        first_id = queue[0].id
+    with sessions() as session, session.begin():
+        with pytest.raises(ReviewError, match="'nonsense' is not a current category"):
+            apply_review_label(session, first_id, "nonsense", "ana")
+        with pytest.raises(ReviewError, match="no feedback item 999999"):
+            apply_review_label(session, 999999, "refunds", "ana")
+        apply_review_label(session, first_id, "card_problems", "ana")
+    with sessions() as session:
+        assert [i.external_id for i in pending_reviews(session)] == ["r3"]
+        labelled = session.get(FeedbackItem, first_id)
+        assert labelled is not None and labelled.reviewed_by == "ana"
+        assert labelled.category_id == "refunds"  # the model's answer stays for the rollups
+        assert export_training_rows(session) == [TrainingRow("feedback 2", "card_problems")]
+        # reviewed items are never queued again
+        assert mark_for_review(session, threshold=0.99) == 1
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sqlite_url: str) -> CliRunner:
+    monkeypatch.setenv("WINBACK_DATA_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("WINBACK_DATABASE_URL", sqlite_url)
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+def test_review_command_lists_labels_and_exports(cli: CliRunner, tmp_path: Path) -> None:
+    with open_runtime().sessions() as session, session.begin():
+        session.add_all(_items())
+    app = build_app()
+    listed = cli.invoke(app, ["review", "--threshold", "0.5"])
+    assert listed.exit_code == 0, listed.output
+    assert "2 newly queued; 2 shown" in listed.output and "feedback 3" in listed.output
+    with open_runtime().sessions() as session:
+        item_id = session.query(FeedbackItem.id).filter_by(external_id="r3").scalar()
+    bad = cli.invoke(app, ["review", "--item", str(item_id), "--label", "nope"])
+    assert bad.exit_code == 2 and "'nope' is not a current category" in bad.output
+    half = cli.invoke(app, ["review", "--item", str(item_id)])
+    assert half.exit_code == 2 and "go together" in half.output
+    done = cli.invoke(
+        app, ["review", "--item", str(item_id), "--label", "fees_and_charges", "--reviewer", "bo"]
+    )
+    assert done.exit_code == 0 and f"item {item_id} labelled fees_and_charges by bo" in done.output
+    export = tmp_path / "reviewed.csv"
+    out = cli.invoke(app, ["review", "--export", str(export)])
+    assert out.exit_code == 0 and "exported 1 reviewed rows" in out.output
+    with export.open(encoding="utf-8") as handle:
+        assert list(csv.DictReader(handle)) == [{"text": "feedback 3", "label": "fees_and_charges"}]
