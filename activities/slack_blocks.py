@@ -119,10 +119,12 @@ def task_buttons(notice: TaskNotice) -> Block:
     """The actions that make sense for the notice's step."""
     wf = notice.workflow_id
     elements: list[Block] = []
-    if notice.step == "claim":
+    if notice.step in ("claim", "unclaimed"):
         elements.append(button("Claim", ACTION_CLAIM, wf, "primary"))
     if notice.step in STEPS:
         elements.append(button("Log step", ACTION_LOG_STEP, encode_step_form(notice), "primary"))
+    if notice.step == "follow_up":  # the workflow takes the follow-up as a logged step
+        elements.append(button("Follow-up done", ACTION_LOG_STEP, encode_step_form(notice)))
     if notice.step in STEPS or notice.step == "outcome":
         elements.append(button("Outcome", ACTION_OUTCOME, wf))
     elements.append(button("Reschedule", ACTION_RESCHEDULE, wf))
