@@ -7,11 +7,12 @@ Dates are relative to `today` so every page's default window shows them. Determi
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from activities.task_notice import FieldSpec, OfferSpec, TaskNotice
 from store.models import (
     Category,
     CategoryDaily,
@@ -65,30 +66,35 @@ def _at(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=UTC)
 
 
-def step_blocks(step: str, customer: str) -> list[object]:
-    """Block Kit like the Slack engineer's: a header, a script section, one input per field."""
-    blocks: list[object] = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"Rescue {customer}: {step}"}},
-        {
-            "type": "section",
-            "text": {"type": "mrkdwn", "text": f"Script for {step}: listen first."},
-        },
-    ]
-    for name, label, required in STEP_FIELDS.get(step, []):
-        blocks.append(
-            {
-                "type": "input",
-                "block_id": name,
-                "optional": not required,
-                "label": {"type": "plain_text", "text": label},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": name,
-                    "multiline": name == "verbatim",
-                },
-            }
-        )
-    return blocks
+def task_notice_blocks(
+    case: RescueCase, customer: Customer, step: str, handle: str
+) -> list[object]:
+    """What the rescue delivery activity stores on an outbox row: the TaskNotice itself."""
+    notice = TaskNotice(
+        message_key=f"{case.workflow_id}:task",
+        workflow_id=case.workflow_id,
+        case_id=case.id,
+        kind="task",
+        step=step,
+        customer_name=customer.name,
+        customer_external_id=customer.external_id,
+        segment=customer.segment,
+        value_per_year=customer.value_per_year,
+        value_at_risk=case.value_at_risk,
+        probability=0.7,
+        reasons=["usage down 60%"],
+        recent_complaints=["Charged twice [CARD]"],
+        script=f"Script for {step}: listen first.",
+        fields=[
+            FieldSpec(n, label, required=r, multiline=n == "verbatim")
+            for n, label, r in STEP_FIELDS.get(step, [])
+        ],
+        offers=[OfferSpec("fee_waiver", "Waive next month's fee")] if step == "offer" else [],
+        recipient_handle=handle,
+        team=customer.team,
+        headline=f"Rescue {customer.name}: {step}",
+    )
+    return [asdict(notice)]
 
 
 def seed_dashboard(sessions: sessionmaker[Session], today: date | None = None) -> Seeded:
@@ -228,7 +234,7 @@ def _seed_rescues(
                 kind="task",
                 step=next_step,
                 text=f"Rescue {customer.name}: {next_step}",
-                blocks=step_blocks(next_step, customer.name),
+                blocks=task_notice_blocks(case, customer, next_step, handle),
             )
             s.add(message)
             s.flush()

@@ -1,7 +1,8 @@
 """The tasks outbox: open TaskMessage rows with their case, and the form each step asks for.
 
-The form is read back from the message's Block Kit (input blocks name the step's fields,
-checkbox groups the offers), so the page asks exactly what the Slack message asks.
+The outbox row keeps the TaskNotice itself (`blocks == [asdict(notice)]`, written by the rescue
+delivery activity), so the page shows what the Slack message shows and asks for the step's
+fields and offers from the playbook.
 """
 
 from __future__ import annotations
@@ -32,39 +33,21 @@ class OpenTask:
         return (self.message.step or "") in STEPS
 
 
-def _text(value: object) -> str:
-    if isinstance(value, dict):
-        return str(value.get("text", ""))
-    return str(value or "")
-
-
-def read_blocks(blocks: list[object]) -> tuple[list[str], list[FieldSpec], list[tuple[str, str]]]:
-    lines: list[str] = []
-    fields: list[FieldSpec] = []
-    offers: list[tuple[str, str]] = []
-    for block in blocks:
-        if not isinstance(block, dict):
-            continue
-        kind = block.get("type")
-        if kind in ("header", "section", "context"):
-            text = _text(block.get("text"))
-            text += " ".join(_text(e) for e in block.get("elements", []) if isinstance(e, dict))
-            text += " ".join(_text(f) for f in block.get("fields", []) if isinstance(f, dict))
-            if text.strip():
-                lines.append(text.strip())
-        elif kind == "input":
-            element = block.get("element") or {}
-            name = str(element.get("action_id") or block.get("block_id") or "")
-            options = [(str(o.get("value")), _text(o.get("text")))
-                       for o in element.get("options", []) if isinstance(o, dict)]
-            if element.get("type") == "checkboxes" and name.startswith("offer"):
-                offers.extend(options)
-            elif name:
-                fields.append(FieldSpec(name, _text(block.get("label")) or name,
-                                        required=not block.get("optional", False),
-                                        multiline=bool(element.get("multiline")),
-                                        choices=[v for v, _ in options]))
-    return lines, fields, offers
+def read_notice(data: dict[str, object]) -> tuple[list[str], list[FieldSpec],
+                                                 list[tuple[str, str]]]:
+    """Lines, fields and offers of a stored TaskNotice (its asdict form)."""
+    lines = [str(data.get("headline") or "")]
+    for title, key in (("Why flagged", "reasons"), ("Recent complaints", "recent_complaints")):
+        items = [str(i) for i in data.get(key) or []]  # type: ignore[attr-defined]
+        if items:
+            lines.append(f"{title}: " + "; ".join(items))
+    if data.get("script"):
+        lines.append(str(data["script"]))
+    fields = [FieldSpec(**f) for f in data.get("fields") or []  # type: ignore[attr-defined]
+              if isinstance(f, dict)]
+    offers = [(str(o.get("id")), str(o.get("label"))) for o in data.get("offers") or []  # type: ignore[attr-defined]
+              if isinstance(o, dict)]
+    return [line for line in lines if line], fields, offers
 
 
 def open_tasks(session: Session, recipient: str | None = None) -> list[OpenTask]:
@@ -81,7 +64,9 @@ def open_tasks(session: Session, recipient: str | None = None) -> list[OpenTask]
         query = query.where(TaskMessage.recipient == recipient)
     tasks = []
     for message, case, customer in session.execute(query).tuples():
-        lines, fields, offers = read_blocks(message.blocks or [])
+        blocks = message.blocks or []
+        notice = blocks[0] if blocks and isinstance(blocks[0], dict) else {}
+        lines, fields, offers = read_notice(notice)
         if not lines and message.text:
             lines = [message.text]
         tasks.append(OpenTask(message, case, customer, lines, fields, offers))

@@ -1,0 +1,81 @@
+"""Who may do what: token login, roles per page, CSRF on every form, the local-admin mode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.support.dashboard_seed import seed_dashboard
+from tests.support.web_app import LEADER, MEMBERS, OPS, csrf_of, dashboard_app, sign_in
+
+HTML = {"accept": "text/html"}
+
+
+def test_signed_out_browser_is_sent_to_login(sqlite_engine: Engine, tmp_path: Path) -> None:
+    with TestClient(dashboard_app(sqlite_engine, tmp_path)) as web:
+        response = web.get("/pipeline", headers=HTML, follow_redirects=False)
+        assert response.status_code == 303
+        assert response.headers["location"] == "/login?next=/pipeline"
+        assert web.get("/pipeline").status_code == 401  # API clients get JSON, not a redirect
+        page = web.get("/login").text
+        bad = web.post("/login", data={"token": "guess", "csrf_token": csrf_of(page)})
+        assert bad.status_code == 401 and "not valid" in bad.text
+        assert "Local admin" not in page
+
+
+def test_roles_decide_pages(sqlite_engine: Engine, sqlite_sessions: sessionmaker[Session],
+                            tmp_path: Path) -> None:
+    seeded = seed_dashboard(sqlite_sessions)
+    app = dashboard_app(sqlite_engine, tmp_path)
+    with TestClient(app) as leader, TestClient(app) as ops, TestClient(app) as ana:
+        sign_in(leader, LEADER)
+        sign_in(ops, OPS)
+        sign_in(ana, MEMBERS["ana"])
+        for path in ("/", "/pipeline", "/listening", "/customers/C000", "/tasks"):
+            assert leader.get(path, headers=HTML).status_code == 200, path
+        refused = leader.get("/ops/models", headers=HTML)
+        assert refused.status_code == 403 and "needs the ops role" in refused.text
+        assert ops.get("/ops/models", headers=HTML).status_code == 200
+        assert ana.get("/", headers=HTML).status_code == 403
+        assert ana.get("/ops/models", headers=HTML).status_code == 403
+        tasks = ana.get("/tasks").text
+        assert all(f'id="task-{i}"' in tasks for i in seeded.open_task_ids["ana"])
+        assert not any(f'id="task-{i}"' in tasks for i in seeded.open_task_ids["bo"])
+        # Leaders see every task but cannot act on them.
+        assert "Record outcome" not in leader.get("/tasks").text
+        # A member cannot act on someone else's task.
+        bo_task = seeded.open_task_ids["bo"][0]
+        other = ana.post(f"/tasks/{bo_task}/claim", headers=HTML,
+                         data={"csrf_token": csrf_of(tasks)})
+        assert other.status_code == 403
+
+
+def test_forms_need_a_matching_csrf_token(sqlite_engine: Engine,
+                                          sqlite_sessions: sessionmaker[Session],
+                                          tmp_path: Path) -> None:
+    seed_dashboard(sqlite_sessions)
+    with TestClient(dashboard_app(sqlite_engine, tmp_path)) as ops:
+        sign_in(ops, OPS)
+        form = {"item_id": 1, "category_id": "fees"}
+        assert ops.post("/ops/models/relabel", data=form, headers=HTML).status_code == 403
+        forged = ops.post("/ops/models/relabel", data={**form, "csrf_token": "0" * 64},
+                          headers=HTML)
+        assert forged.status_code == 403 and "CSRF" in forged.text
+        good = ops.post("/ops/models/relabel", headers=HTML,
+                        data={**form, "csrf_token": csrf_of(ops.get("/ops/models").text)})
+        assert good.status_code == 200 and "relabelled" in good.text
+
+
+def test_session_cookie_cannot_be_forged(sqlite_engine: Engine, tmp_path: Path) -> None:
+    with TestClient(dashboard_app(sqlite_engine, tmp_path)) as web:
+        web.cookies.set("wb_session", "leader,ops|ana|" + "f" * 64)
+        assert web.get("/", headers=HTML, follow_redirects=False).status_code == 303
+
+
+def test_no_tokens_means_local_admin_with_banner(sqlite_engine: Engine, tmp_path: Path) -> None:
+    with TestClient(dashboard_app(sqlite_engine, tmp_path, tokens=False)) as web:
+        page = web.get("/ops/models")
+        assert page.status_code == 200 and 'id="local-admin-banner"' in page.text
