@@ -1,0 +1,68 @@
+"""`winback ingest`: reports counts, re-runs change nothing, bad files exit 2 with each error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select
+from typer.testing import CliRunner
+
+from store.models import ActivityEvent
+from winback.cli import build_app
+from winback.settings import get_settings
+
+FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sqlite_url: str) -> Iterator[CliRunner]:
+    monkeypatch.setenv("WINBACK_DATA_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("WINBACK_DATABASE_URL", sqlite_url)
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+def run(runner: CliRunner, *args: str, code: int = 0) -> str:
+    result = runner.invoke(build_app(), ["ingest", *args])
+    assert result.exit_code == code, result.output
+    return " ".join(result.output.split())  # unwrap whatever the terminal width did
+
+
+def test_ingest_reports_counts_and_is_idempotent(cli: CliRunner, sqlite_url: str) -> None:
+    out = run(cli, "customers", str(FIXTURES / "customers.csv"))
+    assert "3 customers rows: 3 inserted, 0 updated, 0 unchanged" in out
+    out = run(cli, "events", str(FIXTURES / "events.jsonl"))
+    assert "2 events rows: 2 inserted, 0 updated, 0 unchanged" in out
+    out = run(cli, "customers", str(FIXTURES / "customers.csv"))
+    assert "3 customers rows: 0 inserted, 0 updated, 3 unchanged" in out
+    engine = create_engine(sqlite_url)
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(ActivityEvent)) == 2
+    engine.dispose()
+
+
+def test_explicit_format_overrides_the_extension(cli: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "customers.txt"
+    path.write_text('{"external_id": "C-1", "name": "Acme"}\n')
+    run(cli, "customers", str(path), code=2)  # .txt: the format cannot be guessed
+    assert "1 inserted" in run(cli, "customers", str(path), "--format", "jsonl")
+
+
+def test_bad_file_exits_2_and_prints_every_error(cli: CliRunner, tmp_path: Path) -> None:
+    run(cli, "customers", str(FIXTURES / "customers.csv"))
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "customer_external_id,occurred_at,kind,amount\n"
+        "C-001,2024-01-01,purchase,12\n"
+        "C-404,2024-01-02,purchase,abc\n"
+        "C-001,yesterday,refund,1\n"
+    )
+    out = run(cli, "events", str(path), code=2)
+    assert f"rejected {path}: 4 error(s); nothing was written" in out
+    assert f"{path}, row 2, line 3, field 'customer_external_id': unknown customer 'C-404'" in out
+    assert f"{path}, row 2, line 3, field 'amount': 'abc' is not a number" in out
+    assert f"{path}, row 3, line 4, field 'occurred_at': 'yesterday' is not a date-time" in out
+    assert f"{path}, row 3, line 4, field 'kind': 'refund' is not one of: purchase" in out
