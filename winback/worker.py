@@ -14,12 +14,16 @@ from winback.runtime import Runtime
 
 def workflow_classes() -> list[type]:
     """All workflows the worker runs. Add new workflow classes here."""
-    return []
+    from workflows.scan import ScanWorkflow
+
+    return [ScanWorkflow]
 
 
 def activity_callables(runtime: Runtime, client: Client) -> list[Callable[..., Any]]:
     """All activities, built with their dependencies. Add new activity classes here."""
-    return []
+    from activities.scan import scan_activities
+
+    return [*scan_activities(runtime.sessions)]
 
 
 def build_worker(

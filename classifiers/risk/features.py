@@ -254,6 +254,6 @@ def derive(frame: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
     )
     start = pd.to_datetime(frame["start_date"], errors="coerce")
     start_days = (start - pd.Timestamp("1970-01-01")).dt.days.astype(float)
-    start_days = start_days.fillna(frame["first_day"])
+    start_days = start_days.where(start_days.notna(), frame["first_day"].astype(float))
     frame["tenure_days"] = (as_of_days - start_days).clip(lower=0)
     return frame
