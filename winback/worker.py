@@ -14,16 +14,25 @@ from winback.runtime import Runtime
 
 def workflow_classes() -> list[type]:
     """All workflows the worker runs. Add new workflow classes here."""
+    from workflows.rescue import RescueWorkflow
+    from workflows.listen import ListenWorkflow
+    from workflows.retrain import RetrainWorkflow
     from workflows.scan import ScanWorkflow
 
-    return [ScanWorkflow]
+    return [RescueWorkflow, ScanWorkflow, ListenWorkflow, RetrainWorkflow]
 
 
 def activity_callables(runtime: Runtime, client: Client) -> list[Callable[..., Any]]:
     """All activities, built with their dependencies. Add new activity classes here."""
+    from activities.listen import listening_activities
+    from activities.rescue_registry import rescue_activities
     from activities.scan import scan_activities
 
-    return [*scan_activities(runtime.sessions)]
+    return [
+        *rescue_activities(runtime.settings, runtime.sessions, client),
+        *listening_activities(runtime.settings, runtime.sessions),
+        *scan_activities(runtime.sessions),
+    ]
 
 
 def build_worker(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from workflows.rescue_plan import RescuePlan
+
 # The four steps of the Chief Customer Officer rescue conversation, in order.
 STEPS = ("initiate", "probe", "offer", "close")
 OUTCOMES = ("rescued", "lost", "no_contact", "not_needed")
@@ -28,6 +30,9 @@ class RescueInput:
     playbook: dict[str, object] = field(default_factory=dict)  # validated playbook, as data
     assignee: str | None = None  # team-member handle, resolved at start by an activity
     team: str | None = None
+    # The playbook resolved for this customer (steps, allowed offers, timings) in dataclass
+    # form: `playbook` above is typed dict[str, object], which the converter cannot decode.
+    plan: RescuePlan | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class OutcomeRequest:
     value_saved: float = 0.0
     follow_up: str = ""  # promised follow-through, becomes a follow-up task
     follow_up_due_days: float | None = None
+    lost_category_id: str | None = None  # optional category of why a "lost" customer left
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,170 @@
+"""Store activities of the rescue workflow: open the case, write each audit line once.
+
+Leaders' numbers come from RescueCase/RescueEvent, not from Temporal history, so every step,
+actor and time lands here. Event keys come from the workflow, so a retried activity writes
+its line once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.rescue_assign import assign
+from classifiers.redaction import redact_text
+from store.db import transaction
+from store.models import Customer, FeedbackItem, RescueCase, RescueEvent
+
+
+@dataclass(frozen=True)
+class OpenCaseInput:
+    workflow_id: str
+    customer_id: int
+    episode: int
+    scenario: str
+    playbook_version: str
+    value_at_risk: float
+    flag_id: int | None = None
+    assignee: str | None = None
+    assignment_strategy: str = "least_loaded"
+    prefer_owner: bool = True
+    default_team: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseContext:
+    """What the workflow needs to know about its case and the people on it."""
+
+    case_id: int
+    customer_name: str
+    assignee: str | None
+    team: str | None
+    lead_handles: list[str] = field(default_factory=list)
+    team_handles: list[str] = field(default_factory=list)
+    slack_ids: dict[str, str] = field(default_factory=dict)
+    recent_complaints: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audit line, plus the case columns it moves and any words for the listening path."""
+
+    case_id: int
+    customer_id: int
+    event_key: str
+    kind: str
+    at: datetime
+    step: str | None = None
+    actor: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    current_step: str | None = None
+    assignee: str | None = None
+    escalated: bool = False
+    first_contact: bool = False
+    status: str | None = None  # set when the case closes
+    outcome_reason: str | None = None
+    lost_category_id: str | None = None
+    value_saved: float = 0.0
+    feedback_key: str | None = None
+    feedback_text: str | None = None
+
+
+class RescueStore:
+    """Rescue-case reads and writes, built with the process's sessionmaker."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    @activity.defn(name="open_rescue_case")
+    def open_rescue_case(self, req: OpenCaseInput) -> CaseContext:
+        with transaction(self._sessions) as session:
+            customer = session.get(Customer, req.customer_id)
+            if customer is None:
+                raise ApplicationError(
+                    f"customer id {req.customer_id} does not exist", type="UnknownCustomer",
+                    non_retryable=True,
+                )
+            by_id = select(RescueCase).where(RescueCase.workflow_id == req.workflow_id)
+            case = session.scalar(by_id)
+            if case is None:
+                picked = assign(
+                    session, customer, req.assignment_strategy, req.prefer_owner,
+                    req.default_team, req.assignee,
+                )
+                case = RescueCase(
+                    workflow_id=req.workflow_id, customer_id=customer.id, episode=req.episode,
+                    scenario=req.scenario, playbook_version=req.playbook_version,
+                    flag_id=req.flag_id, assignee=picked.assignee, team=picked.team,
+                    value_at_risk=req.value_at_risk, current_step="unclaimed",
+                )
+                session.add(case)
+                session.flush()
+            else:  # a retry after the row was written: keep who was picked then
+                picked = assign(session, customer, "", False, case.team, case.assignee)
+            complaints = session.scalars(
+                select(FeedbackItem.text)
+                .where(FeedbackItem.customer_id == customer.id, FeedbackItem.source != "rescue")
+                .order_by(FeedbackItem.occurred_at.desc())
+                .limit(3)
+            )
+            return CaseContext(
+                case_id=case.id, customer_name=customer.name, assignee=case.assignee,
+                team=case.team, lead_handles=picked.lead_handles,
+                team_handles=picked.team_handles, slack_ids=picked.slack_ids,
+                recent_complaints=list(complaints),
+            )
+
+    @activity.defn(name="record_rescue_event")
+    def record_rescue_event(self, entry: AuditEntry) -> bool:
+        """Write the line and move the case on; False when a retry finds it already written."""
+        with transaction(self._sessions) as session:
+            written = select(RescueEvent.id).where(RescueEvent.event_key == entry.event_key)
+            if session.scalar(written):
+                return False
+            case = session.get(RescueCase, entry.case_id)
+            if case is None:
+                raise ApplicationError(
+                    f"rescue case {entry.case_id} is gone", type="UnknownCase", non_retryable=True
+                )
+            session.add(RescueEvent(
+                case_id=case.id, event_key=entry.event_key, kind=entry.kind, step=entry.step,
+                actor=entry.actor, at=entry.at, data=entry.data,
+            ))
+            _move_case(case, entry)
+            if entry.feedback_key and entry.feedback_text and entry.feedback_text.strip():
+                _write_feedback(session, entry)
+            return True
+
+
+def _move_case(case: RescueCase, entry: AuditEntry) -> None:
+    if entry.current_step:
+        case.current_step = entry.current_step
+    if entry.assignee:
+        case.assignee = entry.assignee
+    if entry.escalated:
+        case.escalated = True
+    if entry.first_contact and case.first_contact_at is None:
+        case.first_contact_at = entry.at
+    if entry.status:
+        case.status = entry.status
+        case.closed_at = entry.at
+        case.outcome_reason = entry.outcome_reason
+        case.lost_category_id = entry.lost_category_id
+        case.value_saved = entry.value_saved
+
+
+def _write_feedback(session: Session, entry: AuditEntry) -> None:
+    exists = select(FeedbackItem.id).where(FeedbackItem.external_id == entry.feedback_key)
+    if session.scalar(exists):
+        return
+    session.add(FeedbackItem(
+        external_id=entry.feedback_key, source="rescue", channel=entry.step,
+        text=redact_text(entry.feedback_text or ""), occurred_at=entry.at,
+        customer_id=entry.customer_id,
+    ))

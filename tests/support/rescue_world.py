@@ -1,0 +1,124 @@
+"""A small world for rescue tests: a customer, an account team, a fast playbook, a worker.
+
+Everything is real: the migrated store, the Temporal server and a Worker on a fresh task queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.rescue_registry import rescue_activities
+from activities.rescue_start import RescueStarter
+from playbooks.loader import load_playbook
+from playbooks.schema import Playbook
+from store.db import transaction
+from store.models import Customer, Flag, TeamMember
+from winback.settings import Settings
+from workflows.rescue import RescueWorkflow
+
+
+def fast_playbook(**timings: float) -> Playbook:
+    """The shipped playbook with timings in seconds (defaults long enough never to fire)."""
+    data = load_playbook().model_dump()
+    for scenario in data["scenarios"].values():
+        scenario["timings"].update(
+            {"reminder_after": 3600, "escalate_after": 7200, "give_up_after": 10800,
+             "follow_up_due": 3600} | timings
+        )
+        for override in scenario["segments"].values():
+            override["timings"] = {}
+    return Playbook.model_validate(data)
+
+
+def unique_id(prefix: str = "C") -> str:
+    """A customer external id no other test (or earlier run on this server) has used."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def seed(sessions: sessionmaker[Session], external_id: str = "C-100", **customer: Any) -> int:
+    """One customer owned by 'ana' on team 'accounts' (lead 'lee'), flagged at risk."""
+    with transaction(sessions) as session:
+        if session.scalar(select(TeamMember).where(TeamMember.handle == "ana")) is None:
+            session.add_all([
+                TeamMember(handle="ana", name="Ana", team="accounts", lead_handle="lee"),
+                TeamMember(handle="bo", name="Bo", team="accounts", lead_handle="lee"),
+                TeamMember(handle="lee", name="Lee", team="accounts", role="lead"),
+                TeamMember(handle="zed", name="Zed", team="other"),
+            ])
+        row = Customer(
+            external_id=external_id, name=f"Customer {external_id}", segment="smb",
+            owner="ana", team="accounts", value_per_year=1200.0,
+        )
+        for key, value in customer.items():
+            setattr(row, key, value)
+        session.add(row)
+        session.flush()
+        flag = Flag(
+            customer_id=row.id, scan_id="scan-1", kind="at_risk", probability=0.8,
+            value_at_risk=960.0, reasons=["usage dropped 60%", "billing complaint"],
+            detector="test",
+        )
+        session.add(flag)
+        session.flush()
+        return flag.id
+
+
+@dataclass
+class RescueWorld:
+    client: Client
+    sessions: sessionmaker[Session]
+    settings: Settings
+    task_queue: str
+    starter: RescueStarter
+
+
+@asynccontextmanager
+async def rescue_world(
+    client: Client,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
+    playbook: Playbook | None = None,
+    run_worker: bool = True,
+) -> AsyncIterator[RescueWorld]:
+    settings = Settings(data_dir=tmp_path, database_url="sqlite://")  # store comes from sessions
+    queue = f"rescue-{uuid.uuid4()}"
+    starter = RescueStarter(client, sessions, settings, playbook or fast_playbook(), queue)
+    world = RescueWorld(client, sessions, settings, queue, starter)
+    if not run_worker:
+        yield world
+        return
+    async with make_worker(world):
+        yield world
+
+
+def make_worker(world: RescueWorld) -> Worker:
+    from concurrent.futures import ThreadPoolExecutor
+
+    return Worker(
+        world.client, task_queue=world.task_queue, workflows=[RescueWorkflow],
+        activities=rescue_activities(world.settings, world.sessions, world.client),
+        activity_executor=ThreadPoolExecutor(max_workers=4),
+    )
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """Poll `check` until it returns something truthy (store writes trail the Update)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s: {check}")
+        await asyncio.sleep(0.1)
