@@ -20,7 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from classifiers.registry import CATEGORY, ModelRegistry, RegistryError
+from classifiers.text import ModelFileError
 from store.models import CategoryDaily, FeedbackItem
+from winback.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,18 @@ class ListenActivities:
         self._models: dict[str, Any] = {}
         self._lock = threading.Lock()
 
+    @classmethod
+    def from_registry(
+        cls, sessions: sessionmaker[Session], registry: ModelRegistry
+    ) -> ListenActivities:
+        """Activities that classify with the registry's live category model."""
+
+        def live_version() -> str | None:
+            row = registry.live(CATEGORY)
+            return row.version if row is not None else None
+
+        return cls(sessions, live_version, registry.load_category_model)
+
     def model(self, version: str) -> Any:
         """The category model of `version`, loaded on first use in this process."""
         with self._lock:
@@ -129,7 +144,7 @@ class ListenActivities:
             return ClassifyBatchResult(classified=0, needs_review=0, already_classified=0)
         try:
             model = self.model(batch.model_version)
-        except (FileNotFoundError, KeyError, LookupError) as exc:
+        except (RegistryError, ModelFileError, FileNotFoundError) as exc:
             raise ApplicationError(
                 f"category model {batch.model_version!r} cannot be loaded: {exc}",
                 type="ModelMissing",
@@ -179,3 +194,33 @@ class ListenActivities:
             already_classified=len(batch.ids) - classified,
             categories=dict(per_category),
         )
+
+
+def listening_activities(
+    settings: Settings, sessions: sessionmaker[Session]
+) -> list[Callable[..., Any]]:
+    """The listening, spike-alert and retraining activities, built for one worker process."""
+    from activities.alerts import SpikeAlertActivities
+    from activities.retrain import RetrainActivities
+    from activities.slack_transport import SlackTransport
+    from playbooks.taxonomy import load_taxonomy
+
+    registry = ModelRegistry(sessions, settings.models_dir)
+    poster = SlackTransport(settings).post_channel if settings.slack_enabled() else None
+    listen = ListenActivities.from_registry(sessions, registry)
+    alerts = SpikeAlertActivities(sessions, settings, poster)
+    taxonomy = load_taxonomy(settings.taxonomy_path)
+    retrain = RetrainActivities(
+        sessions, registry, taxonomy, settings.slack_ops_channel, poster
+    )
+    return [
+        listen.live_model_version,
+        listen.pending_feedback_ids,
+        listen.classify_batch,
+        alerts.record_spikes,
+        alerts.send_spike_alert,
+        retrain.train_candidate,
+        retrain.evaluate,
+        retrain.apply_verdict,
+        retrain.notify_ops,
+    ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -19,7 +19,7 @@ from temporalio.worker import Worker
 from activities.alerts import SpikeAlertActivities
 from activities.listen import ListenActivities
 from activities.slack_transport import SlackTransport
-from classifiers.text import CategoryModel
+from classifiers.registry import CATEGORY, ModelRegistry
 from classifiers.text.taxonomy_store import sync_taxonomy
 from playbooks.taxonomy import load_taxonomy
 from store.models import CategoryDaily, FeedbackItem, SpikeAlert
@@ -43,15 +43,22 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return train_tiny_model(tmp_path_factory.mktemp("model") / "v1")
 
 
+def live_registry(sessions: sessionmaker[Session], model_dir: Path, root: Path) -> ModelRegistry:
+    """A registry whose live category model (v1) is the tiny bitext model."""
+    registry = ModelRegistry(sessions, root / "models")
+    version = registry.register(CATEGORY, model_dir, {})
+    registry.promote(CATEGORY, version)
+    return registry
+
+
 @asynccontextmanager
 async def listening_worker(
     client: Client,
     sessions: sessionmaker[Session],
     settings: Settings,
-    live_version: Callable[[], str | None],
-    model_dir: Path,
+    registry: ModelRegistry,
 ) -> AsyncIterator[str]:
-    listen = ListenActivities(sessions, live_version, lambda _v: CategoryModel.load(model_dir))
+    listen = ListenActivities.from_registry(sessions, registry)
     poster = SlackTransport(settings).post_channel if settings.slack_enabled() else None
     alerts = SpikeAlertActivities(sessions, settings, poster)
     task_queue = str(uuid.uuid4())
@@ -85,7 +92,8 @@ async def test_two_runs_classify_and_roll_up_each_item_once(
     settings = Settings(data_dir=tmp_path)
     # batch_size 4 and 2 batches per run: 25 items take 7 batches over 4 continued runs.
     params = ListenInput(batch_size=4, batches_per_run=2, as_of=DAY.isoformat())
-    async with listening_worker(temporal_client, sessions, settings, lambda: "v1", model_dir) as q:
+    registry = live_registry(sessions, model_dir, tmp_path)
+    async with listening_worker(temporal_client, sessions, settings, registry) as q:
         first = await run_listen(temporal_client, q, params)
         second = await run_listen(temporal_client, q, params)
         add_feedback(sessions, texts[:3], DAY + timedelta(days=1), prefix="late")
@@ -108,9 +116,8 @@ async def test_no_live_model_classifies_nothing(
 ) -> None:
     add_feedback(sqlite_sessions, ["where is my package"])
     settings = Settings(data_dir=tmp_path)
-    async with listening_worker(
-        temporal_client, sqlite_sessions, settings, lambda: None, model_dir
-    ) as queue:
+    empty = ModelRegistry(sqlite_sessions, tmp_path / "models")
+    async with listening_worker(temporal_client, sqlite_sessions, settings, empty) as queue:
         result = await run_listen(temporal_client, queue, ListenInput())
     assert (result.status, result.classified, result.model_version) == ("no_live_model", 0, None)
     with sqlite_sessions() as session:
@@ -151,9 +158,8 @@ async def test_spike_is_alerted_once_across_two_runs(
             slack_leaders_channel=LEADERS,
             public_url="https://winback.example.com/",
         )
-        async with listening_worker(
-            temporal_client, sqlite_sessions, settings, lambda: "v1", model_dir
-        ) as queue:
+        registry = live_registry(sqlite_sessions, model_dir, tmp_path)
+        async with listening_worker(temporal_client, sqlite_sessions, settings, registry) as queue:
             first = await run_listen(temporal_client, queue, params)
             second = await run_listen(temporal_client, queue, params)
         posts = slack.posts(LEADERS)
@@ -178,9 +184,8 @@ async def test_spike_is_stored_for_the_dashboard_when_slack_is_off(
 ) -> None:
     seed_refund_history(sqlite_sessions)
     settings = Settings(data_dir=tmp_path, slack_bot_token=None)
-    async with listening_worker(
-        temporal_client, sqlite_sessions, settings, lambda: "v1", model_dir
-    ) as queue:
+    registry = live_registry(sqlite_sessions, model_dir, tmp_path)
+    async with listening_worker(temporal_client, sqlite_sessions, settings, registry) as queue:
         result = await run_listen(temporal_client, queue, ListenInput(as_of=DAY.isoformat()))
     assert "refunds" in result.spikes
     assert (result.alerts_sent, result.alerts_stored) == (0, len(result.spikes))

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "winback.commands.ingest",
     "winback.commands.model",
     "winback.commands.review",
+    "winback.commands.listen",
 ]
 
 

@@ -14,8 +14,8 @@ from winback.runtime import Runtime
 
 def workflow_classes() -> list[type]:
     """All workflows the worker runs. Add new workflow classes here."""
-    from workflows.rescue import RescueWorkflow
     from workflows.listen import ListenWorkflow
+    from workflows.rescue import RescueWorkflow
     from workflows.retrain import RetrainWorkflow
     from workflows.scan import ScanWorkflow
 

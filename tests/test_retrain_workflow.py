@@ -1,0 +1,150 @@
+"""RetrainWorkflow on the real dev server: a better model goes live, a worse one does not."""
+
+from __future__ import annotations
+
+import csv
+import random
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
+
+from activities.retrain import RetrainActivities, read_labelled
+from activities.slack_transport import SlackTransport
+from classifiers.registry import CATEGORY, ModelRegistry
+from playbooks.taxonomy import load_taxonomy
+from tests.support.slack_stub import BOT_TOKEN, SlackStub
+from tests.test_listen_activities import bitext_rows
+from winback.settings import Settings
+from workflows.retrain import LabelledFile, RetrainInput, RetrainResult, RetrainWorkflow
+
+OPS = "#winback-ops"
+
+
+def write_csv(path: Path, rows: list[tuple[str, str]]) -> LabelledFile:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows(rows)
+    return LabelledFile(str(path))
+
+
+def shuffled_labels(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    labels = [label for _, label in rows]
+    random.Random(0).shuffle(labels)
+    return [(text, label) for (text, _), label in zip(rows, labels, strict=True)]
+
+
+@asynccontextmanager
+async def retrain_worker(
+    client: Client, sessions: sessionmaker[Session], registry: ModelRegistry, settings: Settings
+) -> AsyncIterator[str]:
+    poster = SlackTransport(settings).post_channel if settings.slack_enabled() else None
+    retrain = RetrainActivities(sessions, registry, load_taxonomy(), OPS, poster)
+    task_queue = str(uuid.uuid4())
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[RetrainWorkflow],
+        activities=[
+            retrain.train_candidate,
+            retrain.evaluate,
+            retrain.apply_verdict,
+            retrain.notify_ops,
+        ],
+        activity_executor=ThreadPoolExecutor(max_workers=2),
+    ):
+        yield task_queue
+
+
+async def run_retrain(client: Client, queue: str, params: RetrainInput) -> RetrainResult:
+    return await client.execute_workflow(
+        RetrainWorkflow.run, params, id=f"retrain-{uuid.uuid4()}", task_queue=queue
+    )
+
+
+def statuses(registry: ModelRegistry) -> dict[str, str]:
+    return {row.version: row.status for row in registry.list(CATEGORY)}
+
+
+async def test_better_model_is_promoted_and_worse_one_refused(
+    temporal_client: Client, sqlite_sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    gold = write_csv(tmp_path / "gold.csv", bitext_rows("Testing", 10))
+    weak = write_csv(tmp_path / "weak.csv", bitext_rows("Training", 3))
+    strong = write_csv(tmp_path / "strong.csv", bitext_rows("Training", 25))
+    noisy = write_csv(tmp_path / "noisy.csv", shuffled_labels(bitext_rows("Training", 25)))
+    registry = ModelRegistry(sqlite_sessions, tmp_path / "models")
+    with SlackStub() as slack:
+        slack.add_channel(OPS)
+        settings = Settings(
+            data_dir=tmp_path, slack_bot_token=SecretStr(BOT_TOKEN), slack_base_url=slack.base_url
+        )
+        async with retrain_worker(temporal_client, sqlite_sessions, registry, settings) as queue:
+            first = await run_retrain(temporal_client, queue, RetrainInput(weak, gold))
+            better = await run_retrain(temporal_client, queue, RetrainInput(strong, gold))
+            worse = await run_retrain(temporal_client, queue, RetrainInput(noisy, gold))
+        notes = [message.text for message in slack.posts(OPS)]
+
+    assert (first.status, first.candidate_version, first.live_version) == ("promoted", "v1", None)
+    assert (better.status, better.candidate_version, better.live_version) == (
+        "promoted",
+        "v2",
+        "v1",
+    )
+    assert better.candidate_macro_f1 is not None and better.live_macro_f1 is not None
+    assert better.candidate_macro_f1 > better.live_macro_f1
+    assert (worse.status, worse.candidate_version, worse.live_version) == ("rejected", "v3", "v2")
+    assert worse.candidate_macro_f1 is not None and worse.live_macro_f1 is not None
+    assert worse.candidate_macro_f1 < worse.live_macro_f1 - 0.01
+    assert statuses(registry) == {"v1": "retired", "v2": "live", "v3": "rejected"}
+    assert "worse" in str(registry.get(CATEGORY, "v3").card.get("rejected_because"))
+    assert len(notes) == 3
+    assert "v2 promoted" in notes[1] and "v3 rejected" in notes[2]
+
+
+async def test_bad_training_file_never_replaces_the_live_model(
+    temporal_client: Client, sqlite_sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    gold = write_csv(tmp_path / "gold.csv", bitext_rows("Testing", 5))
+    good = write_csv(tmp_path / "good.csv", bitext_rows("Training", 6))
+    rows = bitext_rows("Training", 6)
+    rows[4] = (rows[4][0], "not_a_category")
+    bad = write_csv(tmp_path / "bad.csv", rows)
+    registry = ModelRegistry(sqlite_sessions, tmp_path / "models")
+    settings = Settings(data_dir=tmp_path, slack_bot_token=None)  # ops note goes to the log
+    async with retrain_worker(temporal_client, sqlite_sessions, registry, settings) as queue:
+        first = await run_retrain(temporal_client, queue, RetrainInput(good, gold))
+        failed = await run_retrain(temporal_client, queue, RetrainInput(bad, gold))
+
+    assert first.status == "promoted"
+    assert failed.status == "failed" and failed.candidate_version is None
+    assert "bad.csv" in failed.reason and "row 5" in failed.reason and "label" in failed.reason
+    assert statuses(registry) == {"v1": "live"}
+
+
+def test_missing_column_and_empty_text_name_file_row_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    path.write_text("utterance,label\nhello,refunds\n", encoding="utf-8")
+    with pytest.raises(ApplicationError, match=r"data.csv: field 'text' missing"):
+        read_labelled(LabelledFile(str(path)))
+    path.write_text("text,label\nhello,refunds\n  ,refunds\n", encoding="utf-8")
+    with pytest.raises(ApplicationError, match=r"data.csv: row 2, field text: empty"):
+        read_labelled(LabelledFile(str(path)))
+    with pytest.raises(ApplicationError, match="cannot read"):
+        read_labelled(LabelledFile(str(tmp_path / "absent.csv")))
+
+
+def test_preset_maps_labels_and_names_an_unmapped_one(tmp_path: Path) -> None:
+    path = tmp_path / "bitext.csv"
+    path.write_text("text,label\nwhere is my refund,REFUND\nhi,NOPE\n", encoding="utf-8")
+    with pytest.raises(ApplicationError, match=r"row 2, field label: 'NOPE'"):
+        read_labelled(LabelledFile(str(path), preset="bitext"))

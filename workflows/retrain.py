@@ -1,0 +1,172 @@
+"""RetrainWorkflow: train a candidate category model, promote it only if it is not worse.
+
+The candidate and the live model face the same fixed gold set; the candidate goes live when
+its macro-F1 is at least the live model's minus `margin`, else it stays a rejected candidate.
+Bad training data fails the training activity for good and ops are told; the live model is
+untouched. Activities are called by name so this module imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+
+@dataclass(frozen=True)
+class LabelledFile:
+    """A CSV of texts and their categories (mapped by a preset when it uses other labels)."""
+
+    path: str
+    text_column: str = "text"
+    label_column: str = "label"
+    preset: str | None = None
+
+
+@dataclass(frozen=True)
+class RetrainInput:
+    data: LabelledFile
+    gold: LabelledFile
+    margin: float = 0.01  # promote unless macro-F1 is worse than live by more than this
+    include_reviewed: bool = True  # add feedback people labelled in review
+    activity_timeout_seconds: float = 1800.0
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    data: LabelledFile
+    include_reviewed: bool = True
+
+
+@dataclass(frozen=True)
+class Candidate:
+    version: str
+    examples: int
+    reviewed_examples: int = 0
+
+
+@dataclass(frozen=True)
+class EvaluateRequest:
+    candidate_version: str
+    gold: LabelledFile
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    candidate_version: str
+    candidate_macro_f1: float
+    live_version: str | None
+    live_macro_f1: float | None
+    gold_examples: int
+
+
+@dataclass(frozen=True)
+class Verdict:
+    candidate_version: str
+    promote: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class OpsNote:
+    text: str
+
+
+@dataclass(frozen=True)
+class RetrainResult:
+    status: str  # "promoted" | "rejected" | "failed"
+    candidate_version: str | None = None
+    candidate_macro_f1: float | None = None
+    live_version: str | None = None  # the live model the candidate was compared with
+    live_macro_f1: float | None = None
+    reason: str = ""
+
+
+def judge(evaluation: Evaluation, margin: float) -> Verdict:
+    """Promote when there is no live model or the candidate is not worse by more than margin."""
+    candidate = evaluation.candidate_macro_f1
+    if evaluation.live_macro_f1 is None:
+        return Verdict(evaluation.candidate_version, True, "no live model yet")
+    floor = evaluation.live_macro_f1 - margin
+    compared = (
+        f"macro-F1 {candidate:.4f} vs live {evaluation.live_version} "
+        f"{evaluation.live_macro_f1:.4f} (margin {margin:.4f})"
+    )
+    if candidate >= floor:
+        return Verdict(evaluation.candidate_version, True, compared)
+    return Verdict(evaluation.candidate_version, False, "worse: " + compared)
+
+
+@workflow.defn
+class RetrainWorkflow:
+    @workflow.run
+    async def run(self, params: RetrainInput) -> RetrainResult:
+        timeout = timedelta(seconds=params.activity_timeout_seconds)
+        retry = RetryPolicy(maximum_attempts=3, maximum_interval=timedelta(minutes=1))
+        candidate: Candidate | None = None
+        try:
+            candidate = await workflow.execute_activity(
+                "retrain_train_candidate",
+                TrainRequest(params.data, params.include_reviewed),
+                result_type=Candidate,
+                start_to_close_timeout=timeout,
+                retry_policy=retry,
+            )
+            evaluation = await workflow.execute_activity(
+                "retrain_evaluate",
+                EvaluateRequest(candidate.version, params.gold),
+                result_type=Evaluation,
+                start_to_close_timeout=timeout,
+                retry_policy=retry,
+            )
+        except ActivityError as err:
+            cause = err.cause
+            if not isinstance(cause, ApplicationError) or cause.type != "BadTrainingData":
+                raise
+            version = candidate.version if candidate else None
+            if version is not None:
+                await workflow.execute_activity(
+                    "retrain_apply_verdict",
+                    Verdict(version, False, cause.message),
+                    result_type=str,
+                    start_to_close_timeout=timeout,
+                    retry_policy=retry,
+                )
+            await self._notify(f"Retraining failed, live model kept: {cause.message}", timeout)
+            return RetrainResult("failed", candidate_version=version, reason=cause.message)
+
+        verdict = judge(evaluation, params.margin)
+        await workflow.execute_activity(
+            "retrain_apply_verdict",
+            verdict,
+            result_type=str,
+            start_to_close_timeout=timeout,
+            retry_policy=retry,
+        )
+        status = "promoted" if verdict.promote else "rejected"
+        await self._notify(
+            f"Category model {candidate.version} {status} "
+            f"({candidate.examples} training examples, {evaluation.gold_examples} gold): "
+            f"{verdict.reason}",
+            timeout,
+        )
+        return RetrainResult(
+            status=status,
+            candidate_version=candidate.version,
+            candidate_macro_f1=evaluation.candidate_macro_f1,
+            live_version=evaluation.live_version,
+            live_macro_f1=evaluation.live_macro_f1,
+            reason=verdict.reason,
+        )
+
+    async def _notify(self, text: str, timeout: timedelta) -> None:
+        await workflow.execute_activity(
+            "retrain_notify_ops",
+            OpsNote(text),
+            result_type=str,
+            start_to_close_timeout=timeout,
+            retry_policy=RetryPolicy(maximum_attempts=5, maximum_interval=timedelta(minutes=1)),
+        )
