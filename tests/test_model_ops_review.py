@@ -11,6 +11,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from classifiers.registry import CATEGORY, ModelRegistry
+from classifiers.text import TrainingDataError
+from classifiers.text.candidate import train_candidate
 from classifiers.text.review_queue import (
     ReviewError,
     TrainingRow,
@@ -102,3 +105,26 @@ def test_review_command_lists_labels_and_exports(cli: CliRunner, tmp_path: Path)
     assert out.exit_code == 0 and "exported 1 reviewed rows" in out.output
     with export.open(encoding="utf-8") as handle:
         assert list(csv.DictReader(handle)) == [{"text": "feedback 3", "label": "fees_and_charges"}]
+
+
+def test_reviewed_labels_feed_the_next_candidate(
+    sqlite_sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    taxonomy = load_taxonomy()
+    with sqlite_sessions() as session, session.begin():
+        sync_taxonomy(session, taxonomy)
+        session.add_all(_items())
+    with sqlite_sessions() as session, session.begin():
+        item = session.query(FeedbackItem).filter_by(external_id="r2").one()
+        apply_review_label(session, item.id, "card_problems", "ana")
+    texts = [f"my card {w} is broken" for w in "abcdef"] + [f"refund {w} please" for w in "abcdef"]
+    labels = ["card_problems"] * 6 + ["refunds"] * 6
+    result = train_candidate(sqlite_sessions, tmp_path / "models", taxonomy, texts, labels)
+    assert (result.version, result.rows, result.reviewed_rows) == ("v1", 13, 1)
+    card = ModelRegistry(sqlite_sessions, tmp_path / "models").get(CATEGORY, "v1").card
+    assert card["reviewed_rows"] == 1 and card["training_rows"] == 13
+    with pytest.raises(TrainingDataError, match="'no_such' is not a category"):
+        train_candidate(sqlite_sessions, tmp_path / "models", taxonomy, texts, ["no_such"] * 12)
+    assert [row.version for row in ModelRegistry(sqlite_sessions, tmp_path / "models").list()] == [
+        "v1"
+    ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from tempfile import TemporaryDirectory
 from typing import Annotated
 
 import typer
@@ -13,14 +12,12 @@ from rich.table import Table
 
 from classifiers.presets import PresetError
 from classifiers.registry import CATEGORY, ModelRegistry, RegistryError
-from classifiers.text import ModelFileError, TrainingDataError, evaluate_model, train_category_model
+from classifiers.text import ModelFileError, TrainingDataError, evaluate_model
+from classifiers.text.candidate import train_candidate
 from classifiers.text.confusion_plot import write_confusion_image
 from classifiers.text.data import DataFileError, read_labelled_csv
-from classifiers.text.review_queue import export_training_rows
 from classifiers.text.shadow import recent_feedback_texts, shadow_compare
-from classifiers.text.taxonomy_store import sync_taxonomy
 from playbooks.taxonomy import TaxonomyError, load_taxonomy
-from store.db import transaction
 from winback.runtime import Runtime, open_runtime
 
 model_app = typer.Typer(help="Train, evaluate, promote and roll back the text category model.")
@@ -63,24 +60,22 @@ def train(
     try:
         taxonomy = load_taxonomy(runtime.settings.taxonomy_path)
         rows = read_labelled_csv(data, text_col, label_col, preset)
-        texts, labels = list(rows.texts), list(rows.labels)
-        with transaction(runtime.sessions) as session:
-            sync_taxonomy(session, taxonomy)
-            reviewed = export_training_rows(session) if reviews else []
-        texts += [row.text for row in reviewed]
-        labels += [row.label for row in reviewed]
-        model = train_category_model(texts, labels, taxonomy, source=str(data))
-        model.card["data_file"] = str(data)
-        model.card["reviewed_rows"] = len(reviewed)
-        with TemporaryDirectory() as scratch:
-            version = _registry(runtime).register(CATEGORY, model.save(Path(scratch)), model.card)
+        result = train_candidate(
+            runtime.sessions,
+            runtime.settings.models_dir,
+            taxonomy,
+            rows.texts,
+            rows.labels,
+            source=str(data),
+            include_reviews=reviews,
+        )
     except _USER_ERRORS as exc:
         raise _fail(exc) from None
-    score = model.card.get("evaluation") or {}
+    nan = float("nan")
     typer.echo(
-        f"registered category model {version} (candidate) from {len(texts)} rows "
-        f"({len(reviewed)} reviewed); holdout accuracy {score.get('accuracy', float('nan')):.4f}, "
-        f"macro-F1 {score.get('macro_f1', float('nan')):.4f}"
+        f"registered category model {result.version} (candidate) from {result.rows} rows "
+        f"({result.reviewed_rows} reviewed); holdout accuracy "
+        f"{result.holdout_accuracy or nan:.4f}, macro-F1 {result.holdout_macro_f1 or nan:.4f}"
     )
 
 

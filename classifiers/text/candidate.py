@@ -1,0 +1,61 @@
+"""Train a candidate category model and register it: the one routine behind `winback model
+train` and the retraining workflow's activity. The live model is never touched here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from classifiers.registry import CATEGORY, ModelRegistry
+from classifiers.text.review_queue import export_training_rows
+from classifiers.text.taxonomy_store import sync_taxonomy
+from classifiers.text.training import train_category_model
+from playbooks.taxonomy import Taxonomy
+from store.db import transaction
+
+
+@dataclass(frozen=True)
+class CandidateResult:
+    version: str
+    rows: int
+    reviewed_rows: int
+    holdout_accuracy: float | None
+    holdout_macro_f1: float | None
+
+
+def train_candidate(
+    sessions: sessionmaker[Session],
+    models_dir: Path,
+    taxonomy: Taxonomy,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    source: str = "data",
+    include_reviews: bool = True,
+) -> CandidateResult:
+    """Sync the taxonomy, add reviewed labels, train, and register the model as a candidate.
+
+    Raises TrainingDataError (nothing registered) when the data cannot make a model.
+    """
+    with transaction(sessions) as session:
+        sync_taxonomy(session, taxonomy)
+        reviewed = export_training_rows(session) if include_reviews else []
+    all_texts = [*texts, *(row.text for row in reviewed)]
+    all_labels = [*labels, *(row.label for row in reviewed)]
+    model = train_category_model(all_texts, all_labels, taxonomy, source=source)
+    model.card["data_source"] = source
+    model.card["reviewed_rows"] = len(reviewed)
+    with TemporaryDirectory() as scratch:
+        saved = model.save(Path(scratch))
+        version = ModelRegistry(sessions, models_dir).register(CATEGORY, saved, model.card)
+    evaluation = model.card.get("evaluation") or {}
+    return CandidateResult(
+        version=version,
+        rows=len(all_texts),
+        reviewed_rows=len(reviewed),
+        holdout_accuracy=evaluation.get("accuracy"),
+        holdout_macro_f1=evaluation.get("macro_f1"),
+    )
