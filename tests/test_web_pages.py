@@ -3,15 +3,17 @@ filters change them, and the model actions change the store."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.support.dashboard_seed import seed_dashboard
+from tests.support.dashboard_seed import seed_dashboard, train_small_model
 from tests.support.web_app import OPS, csrf_of, dashboard_app, number, sign_in
 
 HTML = {"accept": "text/html"}
@@ -122,12 +124,21 @@ def test_customer_page_tells_the_story(engine: Engine, sessions: sessionmaker[Se
         assert missing.status_code == 404 and "NOPE" in missing.text
 
 
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return train_small_model(tmp_path_factory.mktemp("model"))
+
+
 def test_relabel_promote_and_rollback(engine: Engine, sessions: sessionmaker[Session],
-                                      tmp_path: Path) -> None:
-    seed_dashboard(sessions)
+                                      tmp_path: Path, small_model: Path) -> None:
+    seed_dashboard(sessions, model_dir=small_model)
+    card = json.loads((small_model / "model_card.json").read_text())["evaluation"]
     with engine.connect() as db, TestClient(dashboard_app(engine, tmp_path)) as web:
         sign_in(web, OPS)
         page = web.get("/ops/models").text
+        label, score = next(iter(card["per_category"].items()))
+        assert re.search(rf"<td>{label}</td><td class=\"n\">{score['precision']:.2f}</td>", page)
+        assert "Confusion matrix v1" in page
         item_id = int(re.search(r'data-item="(\d+)"', page).group(1))  # type: ignore[union-attr]
         done = web.post("/ops/models/relabel", data={"item_id": item_id, "category_id": "fees",
                                                      "csrf_token": csrf_of(page)})
@@ -149,3 +160,6 @@ def test_relabel_promote_and_rollback(engine: Engine, sessions: sessionmaker[Ses
                                                "csrf_token": csrf_of(confirm)})
         db.commit()
         assert db.execute(text(live)).scalars().all() == ["v1"]
+        again = web.post("/ops/models/rollback", data={"kind": "category", "confirm": "yes",
+                                                       "csrf_token": csrf_of(confirm)})
+        assert "rollback refused: no earlier category model" in again.text

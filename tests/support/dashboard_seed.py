@@ -6,13 +6,20 @@ Dates are relative to `today` so every page's default window shows them. Determi
 
 from __future__ import annotations
 
+import csv
+import json
 import random
+from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from activities.task_notice import FieldSpec, OfferSpec, TaskNotice
+from classifiers.text import train_category_model
+from classifiers.text.data import read_labelled_csv
+from playbooks.taxonomy import load_taxonomy
 from store.models import (
     Category,
     CategoryDaily,
@@ -28,6 +35,7 @@ from store.models import (
     TeamMember,
 )
 
+BANKING77 = Path(__file__).parents[2] / "winback" / "sample_data" / "banking77" / "train.csv"
 STAGES = [
     ("onboard", "Getting started", "Welcome", 1),
     ("billing", "Paying", "Bills", 2),
@@ -97,7 +105,9 @@ def task_notice_blocks(
     return [asdict(notice)]
 
 
-def seed_dashboard(sessions: sessionmaker[Session], today: date | None = None) -> Seeded:
+def seed_dashboard(
+    sessions: sessionmaker[Session], today: date | None = None, model_dir: Path | None = None
+) -> Seeded:
     today = today or datetime.now(UTC).date()
     rng = random.Random(7)
     open_tasks: dict[str, list[int]] = {h: [] for h, _ in MEMBERS}
@@ -138,7 +148,7 @@ def seed_dashboard(sessions: sessionmaker[Session], today: date | None = None) -
         s.flush()
         _seed_rescues(s, customers, today, rng, open_tasks)
         _seed_listening(s, customers, today, rng)
-        _seed_models(s)
+        _seed_models(s, model_dir)
         s.commit()
     return Seeded(today=today, customers=len(customers), open_task_ids=open_tasks)
 
@@ -304,39 +314,21 @@ def _seed_listening(s: Session, customers: list[Customer], today: date, rng: ran
         )
 
 
-def _seed_models(s: Session) -> None:
-    labels = [c for c, _, _ in CATEGORIES]
-    card = {
-        "accuracy": 0.81,
-        "taxonomy_version": "t1",
-        "per_category": {
-            c: {"precision": 0.7 + i / 40, "recall": 0.65 + i / 30, "f1": 0.7, "support": 20 + i}
-            for i, c in enumerate(labels)
-        },
-        "confusion_matrix": {
-            "labels": labels,
-            "matrix": [[18 if r == c else (r + c) % 3 for c in range(6)] for r in range(6)],
-        },
-    }
+def _seed_models(s: Session, model_dir: Path | None) -> None:
+    """Category v1 live and v2 candidate, both the real model at model_dir with its real card."""
+    card = json.loads((model_dir / "model_card.json").read_text()) if model_dir else {}
+    path = str(model_dir or "models/category/missing")
     s.add(
         ModelVersion(
             kind="category",
             version="v1",
-            path="models/category/v1",
+            path=path,
             status="live",
             card=card,
             promoted_at=datetime(2026, 1, 5, tzinfo=UTC),
         )
     )
-    s.add(
-        ModelVersion(
-            kind="category",
-            version="v2",
-            path="models/category/v2",
-            status="candidate",
-            card={**card, "accuracy": 0.86},
-        )
-    )
+    s.add(ModelVersion(kind="category", version="v2", path=path, status="candidate", card=card))
     s.add(
         ModelVersion(
             kind="risk",
@@ -347,3 +339,20 @@ def _seed_models(s: Session) -> None:
             promoted_at=datetime(2026, 2, 1, tzinfo=UTC),
         )
     )
+
+
+def train_small_model(workdir: Path, intents: int = 8, per_intent: int = 12) -> Path:
+    """A real (tiny) category model trained on a BANKING77 slice from the repo, saved."""
+    by_intent: dict[str, list[str]] = defaultdict(list)
+    with BANKING77.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            by_intent[row["category"]].append(row["text"])
+    data = workdir / "train.csv"
+    with data.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "category"])
+        for intent in sorted(by_intent)[:intents]:
+            writer.writerows([text, intent] for text in by_intent[intent][:per_intent])
+    rows = read_labelled_csv(data, "text", "category", preset="banking77")
+    model = train_category_model(rows.texts, rows.labels, load_taxonomy())
+    return model.save(workdir / "model")

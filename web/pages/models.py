@@ -3,17 +3,21 @@ one-click relabel, and promote / rollback behind a confirmation page."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from classifiers.registry import ModelRegistry, RegistryError
+from classifiers.text import ModelFileError
+from classifiers.text.review_queue import ReviewError, apply_review_label
 from store.models import ModelVersion
 from web.auth import check_csrf, require
-from web.deps import get_session
+from web.deps import get_runtime, get_session
 from web.pages.common import render
-from web.queries.model_actions import promote_version, relabel_item, rollback_kind
-from web.queries.models import ModelActionError, category_choices, model_views, review_queue
+from web.queries.models import category_choices, model_views, review_queue
 
 
 def models_page(request: Request, session: Session = Depends(get_session),
@@ -27,8 +31,6 @@ def models_page(request: Request, session: Session = Depends(get_session),
 
 
 def _back(notice: str = "", error: str = "") -> Response:
-    from urllib.parse import urlencode
-
     query = urlencode({k: v for k, v in (("notice", notice), ("error", error)) if v})
     return RedirectResponse(f"/ops/models?{query}", status_code=303)
 
@@ -38,8 +40,8 @@ def relabel(request: Request, item_id: int = Form(...), category_id: str = Form(
     user = require(request, "ops")
     check_csrf(request, csrf_token)
     try:
-        relabel_item(session, item_id, category_id, user.label)
-    except ModelActionError as exc:
+        apply_review_label(session, item_id, category_id, user.label)
+    except ReviewError as exc:
         return _back(error=str(exc))
     session.commit()
     return _back(notice=f"Item {item_id} relabelled as {category_id}.")
@@ -68,16 +70,18 @@ def do_action(request: Request, action: str, version_id: int | None = Form(None)
     check_csrf(request, csrf_token)
     if confirm != "yes":
         return _back(error=f"{action} not confirmed: nothing changed.")
+    runtime = get_runtime(request)
+    registry = ModelRegistry(runtime.sessions, runtime.settings.models_dir)
+    target = session.get(ModelVersion, version_id) if version_id is not None else None
     try:
-        if action == "promote" and version_id is not None:
-            row = promote_version(session, version_id)
+        if action == "promote" and target is not None:
+            row = registry.promote(target.kind, target.version)
         elif action == "rollback":
-            row = rollback_kind(session, kind)
+            row = registry.rollback(kind)
         else:
-            raise HTTPException(404, f"Unknown model action {action!r}.")
-    except ModelActionError as exc:
-        return _back(error=str(exc))
-    session.commit()
+            raise HTTPException(404, f"Unknown model action {action!r} or version.")
+    except (RegistryError, ModelFileError) as exc:
+        return _back(error=f"{action} refused: {exc}")
     return _back(notice=f"{row.kind} model {row.version} is now live.")
 
 

@@ -1,5 +1,5 @@
-"""Model versions for the ops page: cards read into per-category scores and a confusion matrix,
-the review queue, and the registry actions (promote, rollback, relabel)."""
+"""Model versions for the ops page: cards read into per-category scores and a confusion
+matrix, and the review queue. Actions go through classifiers.registry / review_queue."""
 
 from __future__ import annotations
 
@@ -36,9 +36,16 @@ def _num(value: object) -> float:
     return float(value) if isinstance(value, int | float) else 0.0
 
 
+def _evaluation(card: dict[str, object]) -> dict[str, object]:
+    """The card's holdout evaluation (classifiers.text cards nest it), else the card itself."""
+    nested = card.get("evaluation")
+    return nested if isinstance(nested, dict) else card
+
+
 def scores_from_card(card: dict[str, object]) -> list[CategoryScore]:
     """Per-category scores from the card: a {label: {precision, recall, f1, support}} map
     (sklearn's classification_report(output_dict=True) shape) or a list of such dicts."""
+    card = _evaluation(card)
     report = next((card[k] for k in ("per_category", "per_class", "classification_report",
                                      "report") if k in card), None)
     if isinstance(report, list):
@@ -58,6 +65,7 @@ def scores_from_card(card: dict[str, object]) -> list[CategoryScore]:
 
 
 def confusion_from_card(card: dict[str, object]) -> tuple[list[str], list[list[int]]]:
+    card = _evaluation(card)
     raw = card.get("confusion_matrix", card.get("confusion"))
     labels = card.get("confusion_labels", card.get("labels"))
     if isinstance(raw, dict):
@@ -75,7 +83,8 @@ def model_views(session: Session) -> list[ModelView]:
     for row in rows:
         card = row.card or {}
         labels, matrix = confusion_from_card(card)
-        summary = {k: v for k, v in card.items() if isinstance(v, str | int | float)}
+        summary = {k: v for k, v in {**card, **_evaluation(card)}.items()
+                   if isinstance(v, int | float) or k in ("method", "taxonomy_version")}
         views.append(ModelView(row, scores_from_card(card), labels, matrix, summary))
     return views
 
@@ -91,7 +100,3 @@ def category_choices(session: Session) -> list[tuple[str, str]]:
     rows = session.execute(select(Category.id, Category.name)
                            .where(Category.retired.is_(False)).order_by(Category.id))
     return [(str(i), str(n)) for i, n in rows]
-
-
-class ModelActionError(ValueError):
-    """A registry action that cannot be done (unknown version, nothing to roll back to)."""
