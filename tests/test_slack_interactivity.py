@@ -28,8 +28,9 @@ from activities.slack_blocks import (
     ACTION_RESCHEDULE,
 )
 from activities.slack_step_form import encode_step_form
-from activities.task_notice import FieldSpec, TaskNotice
+from activities.task_notice import FieldSpec
 from tests.support.slack_app import SlackSite, add_member, eventually, slack_site
+from tests.support.slack_notices import sample_notice
 from tests.support.slack_payloads import (
     block_action,
     post_signed,
@@ -176,21 +177,10 @@ async def status_of(handle: WorkflowHandle[StandInRescue, str]) -> RescueStatus:
 
 
 def log_step_value(workflow_id: str, step: str = "initiate") -> str:
-    notice = TaskNotice(
-        message_key="k",
-        workflow_id=workflow_id,
-        case_id=1,
-        kind="task",
-        step=step,
-        customer_name="Acme",
-        customer_external_id="c1",
-        segment="smb",
-        value_per_year=1.0,
-        value_at_risk=1.0,
-        probability=0.5,
-        fields=[FieldSpec("notes", "What did they say?", multiline=True)],
+    notes = FieldSpec("notes", "What did they say?", multiline=True)
+    return encode_step_form(
+        sample_notice(workflow_id=workflow_id, step=step, fields=[notes], offers=[])
     )
-    return encode_step_form(notice)
 
 
 async def test_endpoint_answers_503_when_slack_is_not_configured(

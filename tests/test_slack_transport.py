@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -18,6 +17,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.slack_transport import SlackRef, SlackTransport
 from activities.task_notice import TaskNotice
+from tests.support.slack_notices import sample_notice
 from tests.support.slack_stub import BOT_TOKEN, SlackStub
 from winback.settings import Settings
 
@@ -35,23 +35,13 @@ def settings_for(stub: SlackStub, token: str = BOT_TOKEN) -> Settings:
 
 
 def task(**changes: object) -> TaskNotice:
-    base = TaskNotice(
-        message_key=f"rescue-{uuid.uuid4().hex[:6]}:task:initiate",
-        workflow_id="rescue-cust-1-1",
-        case_id=1,
-        kind="task",
-        step="initiate",
-        customer_name="Acme",
-        customer_external_id="cust-1",
-        segment="smb",
-        value_per_year=1200.0,
-        value_at_risk=900.0,
-        probability=0.75,
-        reasons=["No orders for 90 days"],
-        recipient_slack_id="U0DANA",
-        headline="Call Acme: no orders for 90 days",
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    initiate = {
+        "step": "initiate",
+        "customer_name": "Acme",
+        "recipient_slack_id": "U0DANA",
+        "headline": "Call Acme: no orders for 90 days",
+    }
+    return sample_notice(**{**initiate, **changes})
 
 
 async def test_deliver_posts_a_dm_then_updates_it_in_place(stub: SlackStub) -> None:
