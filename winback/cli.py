@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "winback.commands.model",
     "winback.commands.review",
     "winback.commands.listen",
+    "winback.commands.detect",
 ]
 
 

@@ -159,7 +159,12 @@ def save_risk_model(model: RiskModel, directory: Path) -> Path:
 
 
 def load_risk_model(path: Path) -> RiskModel:
-    """Load with the trusted list only; refuses a file holding any other type."""
+    """Load with the trusted list only; refuses a file holding any other type.
+
+    `path` is the model file or the directory holding `model.skops` and `card.json`.
+    """
+    if path.is_dir():
+        path = path / "model.skops"
     untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
     if untrusted:
         raise ValueError(f"{path}: refusing to load untrusted types {untrusted}")
