@@ -124,11 +124,15 @@ async def test_bad_training_file_never_replaces_the_live_model(
     async with retrain_worker(temporal_client, sqlite_sessions, registry, settings) as queue:
         first = await run_retrain(temporal_client, queue, RetrainInput(good, gold))
         failed = await run_retrain(temporal_client, queue, RetrainInput(bad, gold))
+        no_gold = LabelledFile(str(tmp_path / "missing-gold.csv"))
+        ungraded = await run_retrain(temporal_client, queue, RetrainInput(good, no_gold))
 
     assert first.status == "promoted"
     assert failed.status == "failed" and failed.candidate_version is None
     assert "bad.csv" in failed.reason and "row 5" in failed.reason and "label" in failed.reason
-    assert statuses(registry) == {"v1": "live"}
+    assert (ungraded.status, ungraded.candidate_version) == ("failed", "v2")
+    assert "missing-gold.csv" in ungraded.reason
+    assert statuses(registry) == {"v1": "live", "v2": "rejected"}
 
 
 def test_missing_column_and_empty_text_name_file_row_and_field(tmp_path: Path) -> None:

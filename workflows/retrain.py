@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -102,56 +105,50 @@ def judge(evaluation: Evaluation, margin: float) -> Verdict:
 
 @workflow.defn
 class RetrainWorkflow:
+    def __init__(self) -> None:
+        self._timeout = timedelta(minutes=30)
+
+    async def _call(self, activity: str, arg: object, result_type: type[T]) -> T:
+        """One retraining activity by name, with the run's timeout and bounded retries."""
+        return await workflow.execute_activity(
+            activity,
+            arg,
+            result_type=result_type,
+            start_to_close_timeout=self._timeout,
+            retry_policy=RetryPolicy(maximum_attempts=3, maximum_interval=timedelta(minutes=1)),
+        )
+
     @workflow.run
     async def run(self, params: RetrainInput) -> RetrainResult:
-        timeout = timedelta(seconds=params.activity_timeout_seconds)
-        retry = RetryPolicy(maximum_attempts=3, maximum_interval=timedelta(minutes=1))
+        self._timeout = timedelta(seconds=params.activity_timeout_seconds)
         candidate: Candidate | None = None
         try:
-            candidate = await workflow.execute_activity(
+            candidate = await self._call(
                 "retrain_train_candidate",
                 TrainRequest(params.data, params.include_reviewed),
-                result_type=Candidate,
-                start_to_close_timeout=timeout,
-                retry_policy=retry,
+                Candidate,
             )
-            evaluation = await workflow.execute_activity(
-                "retrain_evaluate",
-                EvaluateRequest(candidate.version, params.gold),
-                result_type=Evaluation,
-                start_to_close_timeout=timeout,
-                retry_policy=retry,
+            evaluation = await self._call(
+                "retrain_evaluate", EvaluateRequest(candidate.version, params.gold), Evaluation
             )
         except ActivityError as err:
             cause = err.cause
             if not isinstance(cause, ApplicationError) or cause.type != "BadTrainingData":
                 raise
             version = candidate.version if candidate else None
-            if version is not None:
-                await workflow.execute_activity(
-                    "retrain_apply_verdict",
-                    Verdict(version, False, cause.message),
-                    result_type=str,
-                    start_to_close_timeout=timeout,
-                    retry_policy=retry,
-                )
-            await self._notify(f"Retraining failed, live model kept: {cause.message}", timeout)
+            if version is not None:  # the gold file was bad: keep the candidate out of use
+                refused = Verdict(version, False, cause.message)
+                await self._call("retrain_apply_verdict", refused, str)
+            await self._notify(f"Retraining failed, live model kept: {cause.message}")
             return RetrainResult("failed", candidate_version=version, reason=cause.message)
 
         verdict = judge(evaluation, params.margin)
-        await workflow.execute_activity(
-            "retrain_apply_verdict",
-            verdict,
-            result_type=str,
-            start_to_close_timeout=timeout,
-            retry_policy=retry,
-        )
+        await self._call("retrain_apply_verdict", verdict, str)
         status = "promoted" if verdict.promote else "rejected"
         await self._notify(
             f"Category model {candidate.version} {status} "
             f"({candidate.examples} training examples, {evaluation.gold_examples} gold): "
-            f"{verdict.reason}",
-            timeout,
+            f"{verdict.reason}"
         )
         return RetrainResult(
             status=status,
@@ -162,11 +159,5 @@ class RetrainWorkflow:
             reason=verdict.reason,
         )
 
-    async def _notify(self, text: str, timeout: timedelta) -> None:
-        await workflow.execute_activity(
-            "retrain_notify_ops",
-            OpsNote(text),
-            result_type=str,
-            start_to_close_timeout=timeout,
-            retry_policy=RetryPolicy(maximum_attempts=5, maximum_interval=timedelta(minutes=1)),
-        )
+    async def _notify(self, text: str) -> None:
+        await self._call("retrain_notify_ops", OpsNote(text), str)
