@@ -245,3 +245,55 @@ def test_wrong_number_of_csv_fields(sqlite_sessions: sessionmaker[Session], tmp_
         sqlite_sessions, tmp_path / "c.csv", "customers", CUSTOMER_HEADER + "C-1,A,smb\n"
     )
     assert (error.row, error.line, error.reason) == (1, 2, "expected 6 fields, got 3")
+
+
+def test_fast_event_path_agrees_with_the_careful_one() -> None:
+    """Whatever the fast path accepts, the field-by-field path accepts identically."""
+    from datetime import UTC, datetime
+
+    from store.ingest.schemas.base import RowInvalid
+    from store.ingest.schemas.events import EventRows
+
+    rows = EventRows.__new__(EventRows)
+    rows.customer_ids, rows.latest = {"C-1": 1, "7": 2}, datetime(2030, 1, 1, tzinfo=UTC)
+    base = {"customer_external_id": "C-1", "occurred_at": "2024-01-01T10:00:00Z", "kind": "login"}
+    variants: list[dict[str, object]] = [
+        {},
+        {"quantity": "2", "amount": "9.5"},
+        {"quantity": 2, "amount": 9.5},
+        {"amount": ""},
+        {"amount": " 3 "},
+        {"amount": "nan"},
+        {"amount": "inf"},
+        {"amount": "-1"},
+        {"amount": True},
+        {"quantity": "-0.0"},
+        {"occurred_at": "2024-01-01"},
+        {"occurred_at": "2024-01-01T10:00+02:00"},
+        {"occurred_at": " 2024-01-01"},
+        {"occurred_at": "2031-01-01"},
+        {"kind": "Login"},
+        {"kind": "refund"},
+        {"event_id": "E-1"},
+        {"event_id": " E-1 "},
+        {"event_id": 17},
+        {"event_id": "x" * 65},
+        {"customer_external_id": " C-1"},
+        {"customer_external_id": 7},
+        {"customer_external_id": "C-2"},
+        {"occurred_at": 20240101},
+    ]
+    fast_taken = 0
+    for variant in variants:
+        values = {**base, **variant}
+        try:
+            careful: object = rows.checked(values)
+        except RowInvalid as invalid:
+            careful = invalid.problems
+        try:
+            fast = rows.fast(values)
+        except (KeyError, ValueError, TypeError, AttributeError):
+            continue
+        fast_taken += 1
+        assert fast == careful, variant
+    assert fast_taken >= 8  # the fast path is really taken for canonical rows
