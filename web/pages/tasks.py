@@ -20,6 +20,7 @@ from store.models import RescueCase, TaskMessage
 from web.auth import User, check_csrf, require
 from web.deps import get_session
 from web.pages.common import render
+from web.queries.models import category_choices
 from web.queries.tasks import open_tasks
 from workflows.rescue_messages import (
     OUTCOMES,
@@ -44,7 +45,7 @@ def tasks_page(request: Request, session: Session = Depends(get_session), notice
     return render(request, "tasks.html", {
         "tasks": open_tasks(session, _visible_to(user)), "outcomes": OUTCOMES,
         "notice": notice, "error": error, "error_task": task,
-        "can_act": user.has("member"), "title": "Tasks",
+        "can_act": user.has("member"), "categories": category_choices(session), "title": "Tasks",
     }, user)
 
 
@@ -113,7 +114,8 @@ def _update_for(action: str, actor: str, message: TaskMessage,
             raise ValueError("value saved and follow-up days must be numbers") from exc
         return UPDATE_OUTCOME, OutcomeRequest(
             actor=actor, outcome=outcome, reason=str(get("reason") or ""), value_saved=saved,
-            follow_up=str(get("follow_up") or ""), follow_up_due_days=due)
+            follow_up=str(get("follow_up") or ""), follow_up_due_days=due,
+            lost_category_id=str(get("lost_category_id") or "") or None)
     raise ValueError(f"unknown action {action!r}")
 
 
