@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 from activities.alerts import SpikeAlertActivities
 from activities.listen import ListenActivities
@@ -78,9 +78,14 @@ async def listening_worker(
         yield task_queue
 
 
-async def run_listen(client: Client, task_queue: str, params: ListenInput) -> ListenResult:
+async def run_listen(
+    client: Client, task_queue: str, params: ListenInput, workflow_id: str | None = None
+) -> ListenResult:
     return await client.execute_workflow(
-        ListenWorkflow.run, params, id=f"listen-{uuid.uuid4()}", task_queue=task_queue
+        ListenWorkflow.run,
+        params,
+        id=workflow_id or f"listen-{uuid.uuid4()}",
+        task_queue=task_queue,
     )
 
 
@@ -160,9 +165,12 @@ async def test_spike_is_alerted_once_across_two_runs(
         )
         registry = live_registry(sqlite_sessions, model_dir, tmp_path)
         async with listening_worker(temporal_client, sqlite_sessions, settings, registry) as queue:
-            first = await run_listen(temporal_client, queue, params)
+            first = await run_listen(temporal_client, queue, params, "listen-spike-first")
             second = await run_listen(temporal_client, queue, params)
         posts = slack.posts(LEADERS)
+    # The workflow is deterministic: its recorded history replays without a worker.
+    history = await temporal_client.get_workflow_handle("listen-spike-first").fetch_history()
+    await Replayer(workflows=[ListenWorkflow]).replay_workflow(history)
 
     assert first.classified == 14
     assert "refunds" in first.spikes and first.alerts_sent == len(first.spikes)
@@ -193,3 +201,33 @@ async def test_spike_is_stored_for_the_dashboard_when_slack_is_off(
         alerts = session.scalars(select(SpikeAlert)).all()
     assert {a.category_id for a in alerts} >= {"refunds"}
     assert all(a.alerted_at is None for a in alerts)
+
+
+async def test_refused_post_leaves_the_alert_unsent_until_slack_accepts(
+    temporal_client: Client, sqlite_sessions: sessionmaker[Session], model_dir: Path,
+    tmp_path: Path,
+) -> None:
+    seed_refund_history(sqlite_sessions)
+    params = ListenInput(as_of=DAY.isoformat())
+    with SlackStub() as slack:  # the bot is not in the leaders' channel yet
+        settings = Settings(
+            data_dir=tmp_path,
+            slack_bot_token=SecretStr(BOT_TOKEN),
+            slack_base_url=slack.base_url,
+            slack_leaders_channel=LEADERS,
+        )
+        registry = live_registry(sqlite_sessions, model_dir, tmp_path)
+        async with listening_worker(temporal_client, sqlite_sessions, settings, registry) as queue:
+            refused = await run_listen(temporal_client, queue, params)
+            with sqlite_sessions() as session:
+                unsent = session.scalars(select(SpikeAlert.alerted_at)).all()
+            slack.add_channel(LEADERS)
+            accepted = await run_listen(temporal_client, queue, params)
+        posts = slack.posts(LEADERS)
+
+    assert refused.classified == 14 and "refunds" in refused.spikes
+    assert (refused.alerts_sent, refused.alerts_failed) == (0, len(refused.spikes))
+    assert unsent and all(at is None for at in unsent)
+    assert accepted.classified == 0 and accepted.spikes == refused.spikes
+    assert (accepted.alerts_sent, accepted.alerts_failed) == (len(refused.spikes), 0)
+    assert len(posts) == len(refused.spikes)

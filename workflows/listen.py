@@ -14,6 +14,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.alerts import SendAlertInput, SpikeAlertActivities, SpikeCheckInput
@@ -52,6 +53,7 @@ class ListenResult:
     spikes: list[str] = field(default_factory=list)  # category ids with an unsent alert
     alerts_sent: int = 0
     alerts_stored: int = 0  # Slack off: kept for the dashboard
+    alerts_failed: int = 0  # Slack refused or stayed down: tried again next run
 
 
 def activity_options(timeout_seconds: float) -> dict[str, Any]:
@@ -122,13 +124,20 @@ class ListenWorkflow:
             ),
             **options,
         )
-        sent = stored = 0
+        sent = stored = failed = 0
         for ref in unsent:
-            delivery = await workflow.execute_activity_method(
-                SpikeAlertActivities.send_spike_alert,
-                SendAlertInput(ref.alert_id, state.window_days),
-                **options,
-            )
+            try:
+                delivery = await workflow.execute_activity_method(
+                    SpikeAlertActivities.send_spike_alert,
+                    SendAlertInput(ref.alert_id, state.window_days),
+                    **options,
+                )
+            except ActivityError as err:
+                # The alert stays unsent (alerted_at NULL) and is tried again next run; the
+                # feedback already classified must not be lost to a Slack outage.
+                workflow.logger.warning("spike alert %s not sent: %s", ref.alert_id, err.cause)
+                failed += 1
+                continue
             sent += delivery.status == "sent"
             stored += delivery.status == "stored"
         return dataclasses.replace(
@@ -136,4 +145,5 @@ class ListenWorkflow:
             spikes=[ref.category_id for ref in unsent],
             alerts_sent=sent,
             alerts_stored=stored,
+            alerts_failed=failed,
         )
