@@ -21,10 +21,17 @@ from activities.retrain import RetrainActivities, read_labelled
 from activities.slack_transport import SlackTransport
 from classifiers.registry import CATEGORY, ModelRegistry
 from playbooks.taxonomy import load_taxonomy
+from store.models import FeedbackItem
 from tests.support.slack_stub import BOT_TOKEN, SlackStub
-from tests.test_listen_activities import bitext_rows
+from tests.test_listen_activities import add_feedback, bitext_rows
 from winback.settings import Settings
-from workflows.retrain import LabelledFile, RetrainInput, RetrainResult, RetrainWorkflow
+from workflows.retrain import (
+    LabelledFile,
+    RetrainInput,
+    RetrainResult,
+    RetrainWorkflow,
+    TrainRequest,
+)
 
 OPS = "#winback-ops"
 
@@ -152,3 +159,25 @@ def test_preset_maps_labels_and_names_an_unmapped_one(tmp_path: Path) -> None:
     path.write_text("text,label\nwhere is my refund,REFUND\nhi,NOPE\n", encoding="utf-8")
     with pytest.raises(ApplicationError, match=r"row 2, field label: 'NOPE'"):
         read_labelled(LabelledFile(str(path), preset="bitext"))
+
+
+def test_reviewed_labels_are_added_to_the_training_data(
+    sqlite_sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    data = write_csv(tmp_path / "data.csv", bitext_rows("Training", 4))
+    ids = add_feedback(sqlite_sessions, ["my refund never came", "cancel the newsletter", "x"])
+    with sqlite_sessions() as session, session.begin():
+        labels = ["refunds", "marketing_and_offers", "retired_category"]
+        for item_id, label in zip(ids, labels, strict=True):
+            item = session.get(FeedbackItem, item_id)
+            assert item is not None
+            item.reviewed_label, item.reviewed_by = label, "ana"
+    registry = ModelRegistry(sqlite_sessions, tmp_path / "models")
+    retrain = RetrainActivities(sqlite_sessions, registry, load_taxonomy(), OPS, None)
+
+    candidate = retrain.train_candidate(TrainRequest(data))
+    plain = retrain.train_candidate(TrainRequest(data, include_reviewed=False))
+
+    assert (candidate.examples, candidate.reviewed_examples) == (22, 2)  # unknown label left out
+    assert (plain.examples, plain.reviewed_examples) == (20, 0)
+    assert statuses(registry) == {"v1": "candidate", "v2": "candidate"}
