@@ -63,10 +63,22 @@ def fit_bgnbd(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> BGNBDParams:
         return -float(np.sum(log_likelihood(BGNBDParams(r, alpha, a, b), xs, txs, Ts)))
 
     start = np.log([1.0, max(float(np.mean(Ts)), 1.0), 1.0, 1.0])
-    options = {"xatol": 1e-9, "fatol": 1e-9, "maxiter": 20000, "maxfev": 40000}
-    result = minimize(negative_ll, start, method="Nelder-Mead", options=options)
     bounds = [(-LOG_BOUND, LOG_BOUND)] * 4
-    result = minimize(negative_ll, result.x, method="L-BFGS-B", bounds=bounds)
+    result = minimize(
+        negative_ll,
+        start,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 5000},
+    )
+    # A short Nelder-Mead polish: gradient-free, so it settles the last decimals.
+    polish = minimize(
+        negative_ll,
+        result.x,
+        method="Nelder-Mead",
+        options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 2000},
+    )
+    result = polish if polish.fun <= result.fun else result
     if np.any(np.abs(result.x) > LOG_BOUND - 0.5) or not np.isfinite(result.fun):
         # No heterogeneity to fit (e.g. perfectly regular customers): the model degenerates.
         raise ValueError(f"BG/NBD fit is degenerate (log-parameters {np.round(result.x, 2)})")
