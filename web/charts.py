@@ -14,7 +14,8 @@ PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2")
 
 def _svg(width: int, height: int, body: str, title: str) -> Markup:
     return Markup(
-        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
         f"<title>{escape(title)}</title>{body}</svg>"
     )
@@ -80,8 +81,8 @@ def sparkline(values: Sequence[float], title: str, width: int = 160, height: int
 
 def heatmap(labels: Sequence[str], matrix: Sequence[Sequence[int]], title: str) -> Markup:
     """A confusion matrix: rows are true labels, columns predicted; darker is more."""
-    cell, label_w = 22, 150
     n = len(labels)
+    cell, label_w = 22, 12 + 7 * max((len(label) for label in labels), default=4)
     top = max((v for row in matrix for v in row), default=0) or 1
     parts = []
     for r, row in enumerate(matrix):

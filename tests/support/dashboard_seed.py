@@ -160,7 +160,11 @@ def _seed_rescues(
     rng: random.Random,
     open_tasks: dict[str, list[int]],
 ) -> None:
-    plan = ["open"] * 8 + ["rescued"] * 5 + ["lost"] * 5 + ["no_contact"] * 2
+    # Interleaved so every window (30/90 days) holds some of each outcome.
+    plan = (
+        "open lost rescued open lost open rescued lost open no_contact "
+        "open rescued lost open rescued lost open no_contact rescued open"
+    ).split()
     lost_cats = ["double_charge", "fees", "double_charge", "slow_reply", None]
     for n, status in enumerate(plan):
         customer = customers[n * 3 % len(customers)]
@@ -191,7 +195,7 @@ def _seed_rescues(
             team=customer.team,
             assignee=handle if (n % 5) else None,
             status=status,
-            escalated=n in (1, 6),
+            escalated=n in (3, 8),
             current_step=reached[-1] if reached else "unclaimed",
             opened_at=opened,
             value_at_risk=customer.value_per_year,
