@@ -27,7 +27,7 @@ from web.slack.modals import (
     VIEW_OUTCOME,
     VIEW_RESCHEDULE,
     ModalMeta,
-    first_input_block_id,
+    error_block_id,
 )
 from web.slack.rescue_calls import UpdateRefused, send_update
 from web.slack.task_actions import NOT_A_MEMBER
@@ -50,7 +50,7 @@ def submits(update: str, read: RequestReader) -> Any:
         deps = deps_of(context)
         actor = await deps.actor(body["user"]["id"])
         if actor is None:
-            await ack(response_action="errors", errors={first_input_block_id(view): NOT_A_MEMBER})
+            await ack(response_action="errors", errors={error_block_id(view): NOT_A_MEMBER})
             return
         meta = ModalMeta.decode(view.get("private_metadata", ""))
         try:
@@ -60,7 +60,7 @@ def submits(update: str, read: RequestReader) -> Any:
             await ack(response_action="errors", errors={exc.block_id: exc.message})
             return
         except UpdateRefused as exc:
-            await ack(response_action="errors", errors={first_input_block_id(view): str(exc)})
+            await ack(response_action="errors", errors={error_block_id(view, str(exc)): str(exc)})
             return
         await ack()
 

@@ -137,9 +137,11 @@ def escalate_modal(meta: ModalMeta) -> Block:
     return modal(VIEW_ESCALATE, "Escalate", meta, blocks)
 
 
-def first_input_block_id(view: dict[str, Any]) -> str:
-    """Where to show an error that belongs to no single field."""
-    for block in view.get("blocks", []):
-        if block.get("type") == "input":
-            return str(block["block_id"])
-    return "winback"
+def error_block_id(view: dict[str, Any], message: str = "") -> str:
+    """The input an error is about (the rescue quotes field names: 'first_words'), else the
+    first input of the modal."""
+    inputs = [str(b["block_id"]) for b in view.get("blocks", []) if b.get("type") == "input"]
+    for block_id in inputs:
+        if f"'{block_id.removeprefix(FIELD_PREFIX)}'" in message:
+            return block_id
+    return inputs[0] if inputs else "winback"

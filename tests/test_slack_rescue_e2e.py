@@ -1,0 +1,215 @@
+"""A rescue run from Slack end to end: the real RescueWorkflow and its activities post the task
+to the Slack stub, and a person moves it through claim, four steps and the outcome only by
+clicking the buttons and submitting the modals Slack would show, over signed HTTP.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client, WorkflowHandle
+from temporalio.worker import Worker
+
+from activities.rescue_registry import rescue_activities
+from activities.rescue_start import RescueStarter
+from activities.slack_blocks import ACTION_CLAIM, ACTION_LOG_STEP, ACTION_OUTCOME
+from store.db import transaction
+from store.models import TeamMember
+from tests.support.rescue_world import fast_playbook, seed, unique_id
+from tests.support.slack_app import SlackSite, eventually, slack_settings, slack_site
+from tests.support.slack_payloads import block_action, post_signed, signed_request
+from tests.support.slack_stub import Message, SlackStub
+from workflows.rescue import RescueWorkflow
+from workflows.rescue_messages import QUERY_STATUS, RescueResult, RescueStatus
+
+ANA_DM = "DU0ANA"
+
+
+@pytest.fixture(scope="module")
+def stub() -> Iterator[SlackStub]:
+    with SlackStub() as server:
+        for user in ("U0ANA", "U0ZED"):
+            server.add_user(user, user.lower())
+        server.add_channel("#team-north")
+        yield server
+
+
+@pytest.fixture
+async def rescue(
+    stub: SlackStub,
+    engine: Engine,
+    sessions: sessionmaker[Session],
+    temporal_client: Client,
+    tmp_path: Path,
+) -> AsyncIterator[tuple[SlackSite, WorkflowHandle[Any, RescueResult]]]:
+    """A started rescue for ana (Slack U0ANA) whose tasks go to Slack, and the web app."""
+    customer = unique_id()
+    seed(sessions, customer)
+    with transaction(sessions) as session:
+        for handle, slack_id in (("ana", "U0ANA"), ("zed", "U0ZED")):
+            session.execute(
+                update(TeamMember).where(TeamMember.handle == handle).values(slack_user_id=slack_id)
+            )
+    settings = slack_settings(stub, engine, data_dir=tmp_path)
+    queue = f"rescue-slack-{uuid.uuid4()}"
+    starter = RescueStarter(temporal_client, sessions, settings, fast_playbook(), queue)
+    worker = Worker(
+        temporal_client,
+        task_queue=queue,
+        workflows=[RescueWorkflow],
+        activities=rescue_activities(settings, sessions, temporal_client),
+        activity_executor=ThreadPoolExecutor(max_workers=4),
+    )
+    async with worker, slack_site(stub, engine, sessions, temporal_client) as site:
+        started = await starter.start_for_customer(customer)
+        yield (
+            site,
+            temporal_client.get_workflow_handle(started.workflow_id, result_type=RescueResult),
+        )
+
+
+def buttons(message: Message) -> dict[str, str]:
+    return {
+        element["action_id"]: element["value"]
+        for block in message.blocks
+        if block["type"] == "actions"
+        for element in block["elements"]
+    }
+
+
+async def task_message(stub: SlackStub, workflow_id: str, action_id: str) -> Message:
+    """The rescue's task message in ana's DM once it offers `action_id`."""
+
+    def find() -> Message | None:
+        for message in stub.posts(ANA_DM):
+            if workflow_id in str(message.blocks) and action_id in buttons(message):
+                return message
+        return None
+
+    await eventually(find)
+    found = find()
+    assert found is not None
+    return found
+
+
+async def status(handle: WorkflowHandle[Any, RescueResult]) -> RescueStatus:
+    return await handle.query(QUERY_STATUS, result_type=RescueStatus)
+
+
+def typed(value: str) -> dict[str, Any]:
+    return {"value": {"type": "plain_text_input", "value": value}}
+
+
+def picked(value: str) -> dict[str, Any]:
+    return {"value": {"type": "static_select", "selected_option": {"value": value}}}
+
+
+def ticked(*values: str) -> dict[str, Any]:
+    options = [{"value": v} for v in values]
+    return {"value": {"type": "checkboxes", "selected_options": options}}
+
+
+async def log_step(
+    site: SlackSite, handle: WorkflowHandle[Any, RescueResult], step: str, values: dict[str, Any]
+) -> None:
+    message = await task_message(site.stub, handle.id, ACTION_LOG_STEP)
+    await eventually(lambda: f'"step":"{step}"' in buttons(message).get(ACTION_LOG_STEP, ""))
+    opened = len(site.stub.calls_to("views.open"))
+    await site.click("U0ANA", ACTION_LOG_STEP, buttons(message)[ACTION_LOG_STEP], ANA_DM)
+    view = await site.opened_view(opened)
+    answer = await site.submit("U0ANA", view, values)
+    assert answer.status_code == 200 and answer.text == "", answer.text
+
+
+async def test_rescue_claimed_stepped_and_closed_from_slack(
+    rescue: tuple[SlackSite, WorkflowHandle[Any, RescueResult]],
+) -> None:
+    site, handle = rescue
+    task = await task_message(site.stub, handle.id, ACTION_CLAIM)
+    assert (await status(handle)).current_step == "unclaimed"
+
+    # the rescue is ana's: zed is refused and told why, nothing changes
+    ephemerals = len(site.stub.calls_to("chat.postEphemeral"))
+    await site.click("U0ZED", ACTION_CLAIM, buttons(task)[ACTION_CLAIM], "#team-north")
+    await eventually(lambda: len(site.stub.calls_to("chat.postEphemeral")) > ephemerals)
+    refusal = site.stub.calls_to("chat.postEphemeral")[-1].args
+    assert refusal["user"] == "U0ZED" and "zed may not act on this rescue" in refusal["text"]
+
+    claim = signed_request(block_action("U0ANA", ACTION_CLAIM, handle.id, ANA_DM, task.ts))
+    assert (await post_signed(site.events_url, *claim)).status_code == 200
+    await eventually(lambda: _claimed_by(handle, "ana"))
+    history = (await status(handle)).history
+    assert (await post_signed(site.events_url, *claim)).status_code == 401  # replay
+    assert (await status(handle)).history == history
+
+    # a required field left empty: the modal stays open with the rescue's reason on that field
+    message = await task_message(site.stub, handle.id, ACTION_LOG_STEP)
+    opened = len(site.stub.calls_to("views.open"))
+    await site.click("U0ANA", ACTION_LOG_STEP, buttons(message)[ACTION_LOG_STEP], ANA_DM)
+    view = await site.opened_view(opened)
+    assert [b["block_id"] for b in view["blocks"] if b["type"] == "input"] == [
+        "field:reached_via",
+        "field:first_words",
+    ]
+    refused = await site.submit("U0ANA", view, {"field:reached_via": picked("call")})
+    assert refused.json()["response_action"] == "errors"
+    assert "first_words" in refused.json()["errors"]["field:first_words"]
+    assert (await status(handle)).current_step == "initiate"
+
+    await log_step(
+        site,
+        handle,
+        "initiate",
+        {"field:reached_via": picked("call"), "field:first_words": typed("We left.")},
+    )
+    await log_step(
+        site,
+        handle,
+        "probe",
+        {
+            "field:verbatim": typed("Invoices were wrong three times"),
+            "field:repeat_back": typed("Billing kept failing you"),
+            "field:confirmed": picked("yes"),
+        },
+    )
+    await log_step(
+        site,
+        handle,
+        "offer",
+        {
+            "field:accepts_help": picked("yes"),
+            "offers_made": ticked("billing_credit"),
+            "offers_accepted": ticked("billing_credit"),
+        },
+    )
+    await log_step(site, handle, "close", {"field:next_steps": typed("Credit by Friday")})
+    assert (await status(handle)).current_step == "outcome"
+
+    opened = len(site.stub.calls_to("views.open"))
+    message = await task_message(site.stub, handle.id, ACTION_OUTCOME)
+    await site.click("U0ANA", ACTION_OUTCOME, buttons(message)[ACTION_OUTCOME], ANA_DM)
+    outcome_view = await site.opened_view(opened)
+    values = {"outcome": picked("rescued"), "value_saved": {"value": {"value": "900"}}}
+    assert (await site.submit("U0ANA", outcome_view, values)).status_code == 200
+    result = await handle.result()
+    assert (result.outcome, result.value_saved) == ("rescued", 900.0)
+
+    # one task message, updated in place until it shows the closed variant without buttons
+    def closed() -> bool:
+        mine = [m for m in site.stub.posts(ANA_DM) if handle.id in str(m.blocks)]
+        return len(mine) == 1 and buttons(mine[0]) == {} and mine[0].updates >= 6
+
+    await eventually(closed)
+
+
+async def _claimed_by(handle: WorkflowHandle[Any, RescueResult], who: str) -> bool:
+    return (await status(handle)).assignee == who and (
+        await status(handle)
+    ).current_step != "unclaimed"
