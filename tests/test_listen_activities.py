@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -173,3 +174,17 @@ def test_model_is_loaded_once_per_version(
         ids = add_feedback(sqlite_sessions, ["where is my order"], prefix=prefix)
         listen.classify_batch(ClassifyBatchInput(ids, "v1"))
     assert loads == ["v1"]
+
+
+def test_two_attempts_at_once_still_count_each_item_once(
+    sessions: sessionmaker[Session], model_dir: Path
+) -> None:
+    """A retry that starts while the first attempt still runs (a timed-out heartbeat)."""
+    ids = add_feedback(sessions, [text for text, _ in bitext_rows("Testing", 6)])
+    listen = activities_for(sessions, model_dir)
+    listen.model("v1")  # both attempts share the loaded model, as on one worker
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(listen.classify_batch, [ClassifyBatchInput(ids, "v1")] * 2))
+    assert sorted(r.classified for r in results) == [0, len(ids)]
+    assert sum(daily_totals(sessions).values()) == len(ids)
+    assert daily_totals(sessions) == item_totals(sessions)
