@@ -136,10 +136,7 @@ class StandInRescue:
 
 @pytest.fixture(scope="module")
 def stub() -> Iterator[SlackStub]:
-    with SlackStub() as server:
-        for user in ("U0DANA", "U0STRANGER"):
-            server.add_user(user, user.lower())
-        server.add_channel("#team-north")
+    with SlackStub.running(users=("U0DANA", "U0STRANGER")) as server:
         yield server
 
 

@@ -34,10 +34,7 @@ ANA_DM = "DU0ANA"
 
 @pytest.fixture(scope="module")
 def stub() -> Iterator[SlackStub]:
-    with SlackStub() as server:
-        for user in ("U0ANA", "U0ZED"):
-            server.add_user(user, user.lower())
-        server.add_channel("#team-north")
+    with SlackStub.running(users=("U0ANA", "U0ZED")) as server:
         yield server
 
 

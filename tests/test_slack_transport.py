@@ -24,9 +24,7 @@ from winback.settings import Settings
 
 @pytest.fixture(scope="module")
 def stub() -> Iterator[SlackStub]:
-    with SlackStub() as server:
-        server.add_user("U0DANA", "dana")
-        server.add_channel("#team-north")
+    with SlackStub.running(users=("U0DANA",)) as server:
         yield server
 
 

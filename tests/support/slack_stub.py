@@ -13,6 +13,8 @@ import asyncio
 import itertools
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,6 +111,19 @@ class SlackStub:
         if self._runner is not None:
             asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
+
+    @classmethod
+    @contextmanager
+    def running(
+        cls, users: tuple[str, ...] = (), channels: tuple[str, ...] = ("#team-north",)
+    ) -> Iterator[SlackStub]:
+        """A started stub that knows `users` (ids) and `channels` (names)."""
+        with cls() as stub:
+            for user in users:
+                stub.add_user(user, user.lower())
+            for channel in channels:
+                stub.add_channel(channel)
+            yield stub
 
     def __enter__(self) -> SlackStub:
         return self.start()
