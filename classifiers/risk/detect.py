@@ -215,15 +215,17 @@ def _reasons(
             add(group, describe[sign](), float(rule_weights[f"weight_{sign}"]))
     if contributions is not None and candidates["risk"] > 0:
         attributes = row["attributes"] if isinstance(row["attributes"], dict) else {}
+        groups: dict[str, float] = {}
         for column, weight in contributions.items():
+            name = str(column).removeprefix("attr:")
+            group = "complaints" if name.startswith("complaints:") else name
+            group = explain.FEATURE_GROUPS.get(group, group)
+            groups[group] = groups.get(group, 0.0) + float(weight)  # correlated parts together
+        for group, weight in groups.items():
             if weight <= 0:
                 continue
-            name = str(column)
-            group = (
-                "complaints" if name.startswith("complaints:") else explain.FEATURE_GROUPS.get(name)
-            )
-            if group is not None:
-                add(group, describe[group](), float(weight))
-            elif name in attributes:
-                add(name, explain.describe_attribute(name, attributes[name]), float(weight))
+            if group in describe:
+                add(group, describe[group](), weight)
+            elif group in attributes:
+                add(group, explain.describe_attribute(group, attributes[group]), weight)
     return explain.top_reasons(found)

@@ -69,6 +69,8 @@ def model_input(frame: pd.DataFrame, numeric: list[str], categorical: list[str])
 
 def scoring_frame(features: pd.DataFrame) -> pd.DataFrame:
     """Engineered features joined with attributes, for a scan partition."""
-    return engineered_frame(features).join(
-        attributes_frame(features["attributes"]), rsuffix="_attr"
-    )
+    engineered = engineered_frame(features)
+    attributes = attributes_frame(features["attributes"])
+    # An attribute named like an engineered feature keeps its value under "attr:<name>".
+    attributes.columns = [f"attr:{c}" if c in engineered else c for c in attributes.columns]
+    return engineered.join(attributes)
