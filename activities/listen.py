@@ -21,7 +21,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from classifiers.registry import CATEGORY, ModelRegistry, RegistryError
-from classifiers.text import ModelFileError
+from classifiers.text import CategoryModel, ModelFileError, Prediction
 from store.models import CategoryDaily, FeedbackItem
 from winback.settings import Settings
 
@@ -70,22 +70,12 @@ def increment_daily(session: Session, day: date, category_id: str, stage_id: str
     )
 
 
-def _alternatives(prediction: Any) -> list[object]:
-    """Alternatives as plain JSON: [{"category_id": ..., "confidence": ...}, ...]."""
-    plain: list[object] = []
-    for alt in getattr(prediction, "alternatives", None) or []:
-        if isinstance(alt, tuple | list):
-            plain.append({"category_id": str(alt[0]), "confidence": round(float(alt[1]), 4)})
-        elif isinstance(alt, dict):
-            plain.append(dict(alt))
-        else:
-            plain.append(
-                {
-                    "category_id": str(alt.category_id),
-                    "confidence": round(float(alt.confidence), 4),
-                }
-            )
-    return plain
+def _alternatives(prediction: Prediction) -> list[object]:
+    """Runner-up categories as plain JSON: [{"category_id": ..., "confidence": ...}, ...]."""
+    return [
+        {"category_id": category_id, "confidence": round(float(confidence), 4)}
+        for category_id, confidence in prediction.alternatives
+    ]
 
 
 class ListenActivities:
@@ -95,12 +85,12 @@ class ListenActivities:
         self,
         sessions: sessionmaker[Session],
         live_version: Callable[[], str | None],
-        load_model: Callable[[str], Any],
+        load_model: Callable[[str], CategoryModel],
     ) -> None:
         self._sessions = sessions
         self._live_version = live_version
         self._load_model = load_model
-        self._models: dict[str, Any] = {}
+        self._models: dict[str, CategoryModel] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -115,7 +105,7 @@ class ListenActivities:
 
         return cls(sessions, live_version, registry.load_category_model)
 
-    def model(self, version: str) -> Any:
+    def model(self, version: str) -> CategoryModel:
         """The category model of `version`, loaded on first use in this process."""
         with self._lock:
             if version not in self._models:
@@ -161,7 +151,7 @@ class ListenActivities:
             rollup: Counter[tuple[date, str, str]] = Counter()
             needs_review = 0
             for (item_id, _, occurred_at), prediction in zip(items, predictions, strict=True):
-                review = bool(getattr(prediction, "needs_review", False)) or (
+                review = prediction.needs_review or (
                     batch.review_threshold is not None
                     and float(prediction.confidence) < batch.review_threshold
                 )
