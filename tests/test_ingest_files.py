@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.db import make_sessionmaker
 from store.ingest import IngestError, ingest_file
 from store.models import ActivityEvent, Customer, FeedbackItem, TeamMember
 from winback.settings import Settings
@@ -143,3 +144,18 @@ def test_a_rejected_file_leaves_the_store_unchanged(
     assert counts(sessions) == before
     with sessions() as session:
         assert session.execute(select(Customer.external_id, Customer.name)).all() == names_before
+
+
+def test_large_sqlite_load_in_chunks_restores_the_cache_size(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    sessions = make_sessionmaker(sqlite_engine)
+    with sqlite_engine.connect() as connection:
+        before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    path = tmp_path / "customers.jsonl"
+    path.write_text("".join(f'{{"external_id": "K{i}", "name": "K {i}"}}\n' for i in range(12_001)))
+    report = ingest_file(sessions, path, "customers")
+    assert (report.rows, report.inserted) == (12_001, 12_001)
+    with sqlite_engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == before
+        assert connection.scalar(select(func.count()).select_from(Customer)) == 12_001

@@ -22,7 +22,7 @@ from store.ingest.progress import ProgressSink, RichProgress, SilentProgress
 from store.ingest.readers import RowStream, format_for, read_lines, read_records
 from store.ingest.schemas import KINDS, SCHEMAS, IngestOptions, KindSchema
 from store.ingest.schemas.base import Record, RowInvalid
-from store.ingest.upsert import upsert
+from store.ingest.upsert import bulk_load_cache, upsert
 
 PROGRESS_EVERY = 10_000  # rows between progress updates: keeps the bar off the hot path
 
@@ -145,7 +145,9 @@ def _ingest(
             errors.add(None, None, None, f"no data rows: {what}")
         errors.raise_if_any()
         progress.phase(f"writing {schema.kind}", len(records))
-        counts = upsert(session.connection(), schema, records, progress.advance)
+        connection = session.connection()
+        with bulk_load_cache(connection, len(records)):
+            counts = upsert(connection, schema, records, progress.advance)
     return IngestReport(
         schema.kind,
         source,

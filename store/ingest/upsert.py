@@ -8,6 +8,7 @@ The caller owns the transaction, so a failure leaves nothing half-written.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 
@@ -19,6 +20,9 @@ from sqlalchemy.sql.dml import Insert
 from store.ingest.schemas.base import KindSchema, Record
 
 CHUNK_ROWS = 5000
+# SQLite's default page cache is 2 MB; a large load inserts into indexes at random places,
+# and with a bigger cache for the duration of the load it runs about twice as fast.
+SQLITE_BULK_CACHE_KB = 256 * 1024
 
 
 @dataclass
@@ -37,6 +41,20 @@ def insert_ignoring_conflicts(connection: Connection, table: Table, key: str) ->
     raise NotImplementedError(
         f"ingestion supports SQLite and PostgreSQL, not {connection.dialect.name}"
     )
+
+
+@contextmanager
+def bulk_load_cache(connection: Connection, rows: int) -> Iterator[None]:
+    """A larger SQLite page cache while `rows` rows are written, then the old size again."""
+    if connection.dialect.name != "sqlite" or rows <= CHUNK_ROWS:
+        yield
+        return
+    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={int(previous or -2000)}")
 
 
 def chunked(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
