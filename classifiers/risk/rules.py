@@ -117,6 +117,11 @@ def load_rules(path: Path | None = None) -> DetectionRules:
     try:
         rules = DetectionRules.model_validate(data)
         rules.validate_segments()
-    except (ValidationError, ValueError) as exc:
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ValueError(f"{path}: invalid detection rules: {problems}") from exc
+    except ValueError as exc:
         raise ValueError(f"{path}: invalid detection rules: {exc}") from exc
     return rules
