@@ -152,7 +152,3 @@ class SlackTransport:
     ) -> SlackRef:
         """A message to a channel (spike alerts, digests)."""
         return await self._post(channel, text, blocks or [])
-
-    async def post_ephemeral(self, channel: str, user: str, text: str) -> None:
-        """A message only `user` sees (errors from the interactivity endpoint)."""
-        await self._call("chat.postEphemeral", channel=channel, user=user, text=text)

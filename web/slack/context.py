@@ -47,6 +47,7 @@ class SlackDeps:
 
 
 def deps_of(context: AsyncBoltContext | dict[str, Any]) -> SlackDeps:
-    deps = context[CONTEXT_KEY]
-    assert isinstance(deps, SlackDeps), "web.routes.slack passes SlackDeps to every request"
+    deps = context.get(CONTEXT_KEY)
+    if not isinstance(deps, SlackDeps):
+        raise RuntimeError("no SlackDeps in the bolt context: mount bolt via web.routes.slack")
     return deps
