@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "winback.commands.review",
     "winback.commands.listen",
     "winback.commands.detect",
+    "winback.commands.digest",
 ]
 
 

@@ -14,16 +14,18 @@ from winback.runtime import Runtime
 
 def workflow_classes() -> list[type]:
     """All workflows the worker runs. Add new workflow classes here."""
+    from workflows.digest import DigestWorkflow
     from workflows.listen import ListenWorkflow
     from workflows.rescue import RescueWorkflow
     from workflows.retrain import RetrainWorkflow
     from workflows.scan import ScanWorkflow
 
-    return [RescueWorkflow, ScanWorkflow, ListenWorkflow, RetrainWorkflow]
+    return [RescueWorkflow, ScanWorkflow, ListenWorkflow, RetrainWorkflow, DigestWorkflow]
 
 
 def activity_callables(runtime: Runtime, client: Client) -> list[Callable[..., Any]]:
     """All activities, built with their dependencies. Add new activity classes here."""
+    from activities.digest import digest_activities
     from activities.listen import listening_activities
     from activities.rescue_registry import rescue_activities
     from activities.scan import scan_activities
@@ -32,6 +34,7 @@ def activity_callables(runtime: Runtime, client: Client) -> list[Callable[..., A
         *rescue_activities(runtime.settings, runtime.sessions, client),
         *listening_activities(runtime.settings, runtime.sessions),
         *scan_activities(runtime.sessions),
+        *digest_activities(runtime.settings, runtime.sessions),
     ]
 
 
