@@ -90,8 +90,10 @@ async def rescue_world(
     tmp_path: Path,
     playbook: Playbook | None = None,
     run_worker: bool = True,
+    **settings_overrides: Any,
 ) -> AsyncIterator[RescueWorld]:
-    settings = Settings(data_dir=tmp_path, database_url="sqlite://")  # store comes from sessions
+    # The store comes from `sessions`; database_url is never opened here.
+    settings = Settings(data_dir=tmp_path, database_url="sqlite://", **settings_overrides)
     queue = f"rescue-{uuid.uuid4()}"
     starter = RescueStarter(client, sessions, settings, playbook or fast_playbook(), queue)
     world = RescueWorld(client, sessions, settings, queue, starter)

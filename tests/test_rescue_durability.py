@@ -1,0 +1,94 @@
+"""A rescue survives its worker: stop it mid-conversation, start another, nothing doubles.
+
+Slack is on (the local Slack Web API stub), so "no duplicate task message" is checked where
+it matters: one posted message for the case, updated in place as steps complete.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+
+from store.db import transaction
+from store.models import RescueCase, RescueEvent, TaskMessage, TeamMember
+from tests.support.rescue_world import eventually, make_worker, rescue_world, seed, unique_id
+from tests.support.slack_stub import BOT_TOKEN, SlackStub
+from tests.test_rescue_workflow import PROBE
+from workflows.rescue_messages import (
+    UPDATE_CLAIM,
+    UPDATE_LOG_STEP,
+    UPDATE_OUTCOME,
+    ClaimRequest,
+    OutcomeRequest,
+    RescueResult,
+    RescueStatus,
+    StepRequest,
+)
+
+
+def task_row_at(sessions: sessionmaker[Session], step: str) -> bool:
+    with sessions() as session:
+        row = session.scalar(select(TaskMessage).where(TaskMessage.step == step))
+        return row is not None and row.ts is not None
+
+
+async def test_worker_restart_mid_rescue_continues_without_duplicate_messages(
+    temporal_client: Client, sqlite_sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    customer = unique_id()
+    seed(sqlite_sessions, customer)
+    with transaction(sqlite_sessions) as session:
+        session.execute(
+            update(TeamMember).where(TeamMember.handle == "ana").values(slack_user_id="U_ANA")
+        )
+    with SlackStub() as slack:
+        slack.add_user("U_ANA", "ana")
+        async with rescue_world(
+            temporal_client, sqlite_sessions, tmp_path, run_worker=False,
+            slack_bot_token=BOT_TOKEN, slack_base_url=slack.base_url,
+        ) as world:
+            started = await world.starter.start_for_customer(customer)
+            h = temporal_client.get_workflow_handle(started.workflow_id, result_type=RescueResult)
+            async with make_worker(world):
+                await h.execute_update(UPDATE_CLAIM, ClaimRequest("ana"), result_type=RescueStatus)
+                await h.execute_update(
+                    UPDATE_LOG_STEP,
+                    StepRequest("ana", "initiate", {"reached_via": "call", "first_words": "Hi"}),
+                    result_type=RescueStatus,
+                )
+                await eventually(lambda: task_row_at(sqlite_sessions, "probe"))
+            # First worker gone; a new one (no cached state) replays and carries on.
+            async with make_worker(world):
+                for step in (
+                    PROBE,
+                    StepRequest("ana", "offer", {"accepts_help": "no"}),
+                    StepRequest("ana", "close", {}),
+                ):
+                    await h.execute_update(UPDATE_LOG_STEP, step, result_type=RescueStatus)
+                await h.execute_update(
+                    UPDATE_OUTCOME, OutcomeRequest("ana", "lost", reason="Closed the business"),
+                    result_type=RescueStatus,
+                )
+                assert (await h.result()).outcome == "lost"
+        dm_messages = slack.posts("DU_ANA")
+        posts = slack.calls_to("chat.postMessage")
+    assert len(posts) == 1 and len(dm_messages) == 1
+    # Posted by the first worker, updated in place by the second (updates batch when Updates
+    # arrive faster than deliveries, so the count is at least one, not one per step).
+    assert dm_messages[0].updates >= 1 and dm_messages[0].text.startswith("Rescue closed")
+    with sqlite_sessions() as session:
+        case = session.scalar(
+            select(RescueCase).where(RescueCase.workflow_id == started.workflow_id)
+        )
+        assert case is not None and case.status == "lost"
+        rows = session.scalars(select(TaskMessage).where(TaskMessage.case_id == case.id)).all()
+        keys = session.scalars(
+            select(RescueEvent.event_key).where(RescueEvent.case_id == case.id)
+        ).all()
+    assert [(r.transport, r.channel, r.ts) for r in rows] == [
+        ("slack", "DU_ANA", dm_messages[0].ts)
+    ]
+    assert len(keys) == len(set(keys)) == 8  # opened, claimed, 4 steps, outcome, closed
