@@ -35,11 +35,11 @@ class Customer(Base):
     team: Mapped[str | None] = mapped_column(String(64), index=True)
     value_per_year: Mapped[float] = mapped_column(Float, default=0.0)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
-    start_date: Mapped[date | None] = mapped_column(Date)
+    start_date: Mapped[date | None] = mapped_column(Date, index=True)  # dashboard: new per period
     renewal_date: Mapped[date | None] = mapped_column(Date)
     has_contract: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16), default="active", index=True)
-    status_changed_on: Mapped[date | None] = mapped_column(Date)
+    status_changed_on: Mapped[date | None] = mapped_column(Date, index=True)  # lost per period
     attributes: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -59,6 +59,8 @@ class RescueEvent(Base):
     """One line of a case's audit trail: a step logged, a reminder, an escalation, an outcome."""
 
     __tablename__ = "rescue_events"
+    # The dashboard's funnel groups a case's events by kind.
+    __table_args__ = (Index("ix_rescue_events_case_kind", "case_id", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("rescue_cases.id", ondelete="CASCADE"))

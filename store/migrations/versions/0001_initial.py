@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 08:04:41.076462
+Create Date: 2026-11-25 08:24:30.380231
 """
 
 from collections.abc import Sequence
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import store.base
+
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -54,7 +55,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customers_segment'), ['segment'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customers_start_date'), ['start_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customers_status_changed_on'), ['status_changed_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_team'), ['team'], unique=False)
 
     op.create_table('journey_stages',
@@ -236,6 +239,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rescue_events')),
     sa.UniqueConstraint('event_key', name=op.f('uq_rescue_events_event_key'))
     )
+    with op.batch_alter_table('rescue_events', schema=None) as batch_op:
+        batch_op.create_index('ix_rescue_events_case_kind', ['case_id', 'kind'], unique=False)
+
     op.create_table('task_messages',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('message_key', sa.String(length=160), nullable=False),
@@ -268,6 +274,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_task_messages_open'))
 
     op.drop_table('task_messages')
+    with op.batch_alter_table('rescue_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_rescue_events_case_kind')
+
     op.drop_table('rescue_events')
     with op.batch_alter_table('rescue_cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rescue_cases_team'))
@@ -315,7 +324,9 @@ def downgrade() -> None:
     op.drop_table('journey_stages')
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customers_team'))
+        batch_op.drop_index(batch_op.f('ix_customers_status_changed_on'))
         batch_op.drop_index(batch_op.f('ix_customers_status'))
+        batch_op.drop_index(batch_op.f('ix_customers_start_date'))
         batch_op.drop_index(batch_op.f('ix_customers_segment'))
 
     op.drop_table('customers')
