@@ -5,36 +5,37 @@ clicking the buttons and submitting the modals Slack would show, over signed HTT
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import Client, WorkflowHandle
-from temporalio.worker import Worker
+from temporalio.client import Client
 
-from activities.rescue_registry import rescue_activities
-from activities.rescue_start import RescueStarter
 from activities.slack_blocks import ACTION_CLAIM, ACTION_LOG_STEP, ACTION_OUTCOME
-from store.db import transaction
-from store.models import TeamMember
-from tests.support.rescue_world import fast_playbook, seed, unique_id
-from tests.support.slack_app import SlackSite, eventually, slack_settings, slack_site
+from tests.support.slack_app import SlackSite, eventually
 from tests.support.slack_payloads import block_action, post_signed, signed_request
-from tests.support.slack_stub import Message, SlackStub
-from workflows.rescue import RescueWorkflow
-from workflows.rescue_messages import QUERY_STATUS, RescueResult, RescueStatus
-
-ANA_DM = "DU0ANA"
+from tests.support.slack_rescue import (
+    ANA_DM,
+    SLACK_USERS,
+    Rescue,
+    buttons,
+    number,
+    picked,
+    slack_rescue,
+    status,
+    task_message,
+    ticked,
+    typed,
+)
+from tests.support.slack_stub import SlackStub
 
 
 @pytest.fixture(scope="module")
 def stub() -> Iterator[SlackStub]:
-    with SlackStub.running(users=("U0ANA", "U0ZED")) as server:
+    with SlackStub.running(users=SLACK_USERS) as server:
         yield server
 
 
@@ -45,77 +46,13 @@ async def rescue(
     sessions: sessionmaker[Session],
     temporal_client: Client,
     tmp_path: Path,
-) -> AsyncIterator[tuple[SlackSite, WorkflowHandle[Any, RescueResult]]]:
-    """A started rescue for ana (Slack U0ANA) whose tasks go to Slack, and the web app."""
-    customer = unique_id()
-    seed(sessions, customer)
-    with transaction(sessions) as session:
-        for handle, slack_id in (("ana", "U0ANA"), ("zed", "U0ZED")):
-            session.execute(
-                update(TeamMember).where(TeamMember.handle == handle).values(slack_user_id=slack_id)
-            )
-    settings = slack_settings(stub, engine, data_dir=tmp_path)
-    queue = f"rescue-slack-{uuid.uuid4()}"
-    starter = RescueStarter(temporal_client, sessions, settings, fast_playbook(), queue)
-    worker = Worker(
-        temporal_client,
-        task_queue=queue,
-        workflows=[RescueWorkflow],
-        activities=rescue_activities(settings, sessions, temporal_client),
-        activity_executor=ThreadPoolExecutor(max_workers=4),
-    )
-    async with worker, slack_site(stub, engine, sessions, temporal_client) as site:
-        started = await starter.start_for_customer(customer)
-        yield (
-            site,
-            temporal_client.get_workflow_handle(started.workflow_id, result_type=RescueResult),
-        )
+) -> AsyncIterator[tuple[SlackSite, Rescue]]:
+    """A started rescue for ana whose tasks go to Slack, on SQLite and on PostgreSQL."""
+    async with slack_rescue(stub, engine, sessions, temporal_client, tmp_path) as started:
+        yield started
 
 
-def buttons(message: Message) -> dict[str, str]:
-    return {
-        element["action_id"]: element["value"]
-        for block in message.blocks
-        if block["type"] == "actions"
-        for element in block["elements"]
-    }
-
-
-async def task_message(stub: SlackStub, workflow_id: str, action_id: str) -> Message:
-    """The rescue's task message in ana's DM once it offers `action_id`."""
-
-    def find() -> Message | None:
-        for message in stub.posts(ANA_DM):
-            if workflow_id in str(message.blocks) and action_id in buttons(message):
-                return message
-        return None
-
-    await eventually(find)
-    found = find()
-    assert found is not None
-    return found
-
-
-async def status(handle: WorkflowHandle[Any, RescueResult]) -> RescueStatus:
-    return await handle.query(QUERY_STATUS, result_type=RescueStatus)
-
-
-def typed(value: str) -> dict[str, Any]:
-    return {"value": {"type": "plain_text_input", "value": value}}
-
-
-def picked(value: str) -> dict[str, Any]:
-    return {"value": {"type": "static_select", "selected_option": {"value": value}}}
-
-
-def ticked(*values: str) -> dict[str, Any]:
-    options = [{"value": v} for v in values]
-    return {"value": {"type": "checkboxes", "selected_options": options}}
-
-
-async def log_step(
-    site: SlackSite, handle: WorkflowHandle[Any, RescueResult], step: str, values: dict[str, Any]
-) -> None:
+async def log_step(site: SlackSite, handle: Rescue, step: str, values: dict[str, Any]) -> None:
     message = await task_message(site.stub, handle.id, ACTION_LOG_STEP)
     await eventually(lambda: f'"step":"{step}"' in buttons(message).get(ACTION_LOG_STEP, ""))
     opened = len(site.stub.calls_to("views.open"))
@@ -126,7 +63,7 @@ async def log_step(
 
 
 async def test_rescue_claimed_stepped_and_closed_from_slack(
-    rescue: tuple[SlackSite, WorkflowHandle[Any, RescueResult]],
+    rescue: tuple[SlackSite, Rescue],
 ) -> None:
     site, handle = rescue
     task = await task_message(site.stub, handle.id, ACTION_CLAIM)
@@ -193,7 +130,7 @@ async def test_rescue_claimed_stepped_and_closed_from_slack(
     message = await task_message(site.stub, handle.id, ACTION_OUTCOME)
     await site.click("U0ANA", ACTION_OUTCOME, buttons(message)[ACTION_OUTCOME], ANA_DM)
     outcome_view = await site.opened_view(opened)
-    values = {"outcome": picked("rescued"), "value_saved": {"value": {"value": "900"}}}
+    values = {"outcome": picked("rescued"), "value_saved": number("900")}
     assert (await site.submit("U0ANA", outcome_view, values)).status_code == 200
     result = await handle.result()
     assert (result.outcome, result.value_saved) == ("rescued", 900.0)
@@ -206,7 +143,7 @@ async def test_rescue_claimed_stepped_and_closed_from_slack(
     await eventually(closed)
 
 
-async def _claimed_by(handle: WorkflowHandle[Any, RescueResult], who: str) -> bool:
+async def _claimed_by(handle: Rescue, who: str) -> bool:
     return (await status(handle)).assignee == who and (
         await status(handle)
     ).current_step != "unclaimed"

@@ -20,7 +20,6 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from store.models import TeamMember
 from tests.support.slack_payloads import block_action, post_interaction, serve_asgi, view_submission
 from tests.support.slack_stub import BOT_TOKEN, SIGNING_SECRET, SlackStub
 from web.app import create_app
@@ -37,18 +36,6 @@ def slack_settings(stub: SlackStub, engine: Engine, **extra: Any) -> Settings:
         slack_base_url=stub.base_url,
         **extra,
     )
-
-
-def add_member(
-    sessions: sessionmaker[Session], handle: str, slack_user_id: str, team: str = "north", **kw: Any
-) -> None:
-    with sessions() as session:
-        session.add(
-            TeamMember(
-                handle=handle, name=handle.title(), team=team, slack_user_id=slack_user_id, **kw
-            )
-        )
-        session.commit()
 
 
 @dataclass
