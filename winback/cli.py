@@ -19,12 +19,15 @@ app = typer.Typer(
 # Each module exposes `register(app)`; add new command groups here.
 COMMAND_MODULES = [
     "winback.commands.db",
+    "winback.commands.playbook",
+    "winback.commands.rescue",
     "winback.commands.stack",
     "winback.commands.ingest",
     "winback.commands.model",
     "winback.commands.review",
     "winback.commands.listen",
     "winback.commands.detect",
+    "winback.commands.demo",
     "winback.commands.digest",
 ]
 
