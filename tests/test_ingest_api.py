@@ -130,3 +130,19 @@ def test_api_off_without_a_configured_token_is_503(sqlite_engine: Engine, tmp_pa
 
 def test_unknown_kind_is_rejected(client: TestClient) -> None:
     assert client.post("/api/v1/invoices", json=[], headers=AUTH).status_code == 422
+
+
+def test_csv_body(client: TestClient) -> None:
+    body = b"handle,name,team,role\nana,Ana Ruiz,north,lead\nbo,Bo Chen,north,member\n"
+    response = client.post(
+        "/api/v1/team", content=body, headers={**AUTH, "Content-Type": "text/csv"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["inserted"] == 2
+    bad = client.post(
+        "/api/v1/team",
+        content=b"handle,name\nana,Ana\n",
+        headers={**AUTH, "Content-Type": "text/csv"},
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "team"

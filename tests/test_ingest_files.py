@@ -159,3 +159,12 @@ def test_large_sqlite_load_in_chunks_restores_the_cache_size(
     with sqlite_engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == before
         assert connection.scalar(select(func.count()).select_from(Customer)) == 12_001
+
+
+def test_progress_bar_shows_rows_per_second(
+    sqlite_sessions: sessionmaker[Session], capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = ingest_file(sqlite_sessions, FIXTURES / "customers.csv", "customers", progress=True)
+    assert report.inserted == 3
+    shown = capsys.readouterr().err
+    assert "validating customers" in shown and "writing customers" in shown

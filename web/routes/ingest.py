@@ -1,6 +1,7 @@
 """`POST /api/v1/<kind>`: the ingestion API, the same validation and upsert as `winback ingest`.
 
-The body is a JSON array of records, or JSON Lines with content-type application/x-ndjson.
+The body is a JSON array of records, JSON Lines (content-type application/x-ndjson) or CSV
+with a header row (content-type text/csv).
 A bearer token (WINBACK_API_TOKEN) is required; without one configured the API is off (503).
 """
 
@@ -18,6 +19,7 @@ from store.ingest import IngestError, ingest_lines, ingest_records
 from web.deps import get_runtime, get_settings
 
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines")
+CSV_TYPE = "text/csv"
 MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
@@ -74,14 +76,14 @@ async def post_records(
         raise HTTPException(413, f"Body over {MAX_BODY_BYTES // 2**20} MB; send it in parts.")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
-        if content_type in NDJSON_TYPES:
-            lines = body.splitlines(keepends=True)
+        if content_type in NDJSON_TYPES or content_type == CSV_TYPE:
             report = await run_in_threadpool(
                 ingest_lines,
                 runtime.sessions,
-                lines,
+                body.splitlines(keepends=True),
                 kind.value,
                 source,
+                fmt="csv" if content_type == CSV_TYPE else "jsonl",
                 settings=runtime.settings,
             )
         else:
