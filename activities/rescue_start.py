@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.client import Client
@@ -97,13 +97,16 @@ class RescueStarter:
                 raise _business_error(f"customer {external_id!r} does not exist")
             if scenario not in self._playbook.scenarios:
                 raise _business_error(f"unknown scenario {scenario!r}: use at_risk or lapsed")
-            open_case = session.scalar(
-                select(RescueCase).where(
-                    RescueCase.customer_id == customer.id, RescueCase.status == "open"
-                )
+            # One read decides both "is one open?" and the next episode, so a case row being
+            # written meanwhile cannot make them disagree.
+            latest = session.scalar(
+                select(RescueCase)
+                .where(RescueCase.customer_id == customer.id)
+                .order_by(RescueCase.episode.desc())
+                .limit(1)
             )
-            if open_case is not None:
-                return _Prepared(open_case.workflow_id, existing=True)
+            if latest is not None and latest.status == "open":
+                return _Prepared(latest.workflow_id, existing=True)
             if flag is None:
                 flag = session.scalar(
                     select(Flag)
@@ -111,10 +114,7 @@ class RescueStarter:
                     .order_by(Flag.scanned_at.desc(), Flag.id.desc())
                     .limit(1)
                 )
-            last = session.scalar(
-                select(func.max(RescueCase.episode)).where(RescueCase.customer_id == customer.id)
-            )
-            episode = (last or 0) + 1
+            episode = latest.episode + 1 if latest is not None else 1
             reasons = list(flag.reasons) if flag else []
             plan = resolve_plan(
                 self._playbook, scenario, customer.segment, customer.value_per_year, reasons,
