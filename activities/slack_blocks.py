@@ -184,6 +184,8 @@ def thread_text(notice: TaskNotice) -> str:
         text = f":rotating_light: Escalated to {owner}: {customer} is still waiting at {step}."
     elif notice.kind == "reminder":
         text = f":alarm_clock: Reminder for {owner}: {customer} is waiting at {step}."
+    elif notice.kind == "follow_up":
+        text = f":pushpin: Follow-up for {owner}: {customer}."
     else:
         text = f"{owner}: {customer} · {step}."
     if notice.headline:

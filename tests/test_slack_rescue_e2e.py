@@ -130,20 +130,33 @@ async def test_rescue_claimed_stepped_and_closed_from_slack(
     message = await task_message(site.stub, handle.id, ACTION_OUTCOME)
     await site.click("U0ANA", ACTION_OUTCOME, buttons(message)[ACTION_OUTCOME], ANA_DM)
     outcome_view = await site.opened_view(opened)
-    values = {"outcome": picked("rescued"), "value_saved": number("900")}
-    assert (await site.submit("U0ANA", outcome_view, values)).status_code == 200
+    values = {
+        "outcome": picked("rescued"),
+        "value_saved": number("900"),
+        "follow_up": typed("Send the credit note"),
+        "follow_up_due_days": number("3"),
+    }
+    assert (await site.submit("U0ANA", outcome_view, values)).text == ""
+    assert (await status(handle)).current_step == "follow_up"
+
+    # the promised follow-through is one more task, marked done from Slack
+    await log_step(site, handle, "follow_up", {"field:notes": typed("Credit note sent")})
     result = await handle.result()
     assert (result.outcome, result.value_saved) == ("rescued", 900.0)
 
-    # one task message, updated in place until it shows the closed variant without buttons
-    def closed() -> bool:
+    # the main task message was updated in place until it shows the closed variant
+    def main_task_closed() -> bool:
         mine = [m for m in site.stub.posts(ANA_DM) if handle.id in str(m.blocks)]
-        return len(mine) == 1 and buttons(mine[0]) == {} and mine[0].updates >= 6
+        return bool(mine) and buttons(mine[0]) == {} and mine[0].updates >= 6
 
-    await eventually(closed)
+    await eventually(main_task_closed)
+    top_level = [m for m in site.stub.posts(ANA_DM) if handle.id in str(m.blocks)]
+    replies = [m.text for m in site.stub.posts(ANA_DM) if m.thread_ts == top_level[0].ts]
+    assert len(top_level) == 1 and len(replies) == 1
+    assert replies[0].startswith(":pushpin: Follow-up for <@U0ANA>")
+    assert "Send the credit note" in replies[0]
 
 
 async def _claimed_by(handle: Rescue, who: str) -> bool:
-    return (await status(handle)).assignee == who and (
-        await status(handle)
-    ).current_step != "unclaimed"
+    now = await status(handle)
+    return now.assignee == who and now.current_step != "unclaimed"
