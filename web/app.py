@@ -12,6 +12,7 @@ from winback.runtime import Runtime
 # Each module has `register(app)`; add route groups here.
 ROUTE_MODULES = [
     "web.routes.health",
+    "web.routes.rescue_api",  # before ingest: /api/v1/{kind} would catch /api/v1/rescues
     "web.routes.ingest",
     "web.routes.slack",
     "web.pages",

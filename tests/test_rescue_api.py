@@ -1,0 +1,75 @@
+"""`POST /api/v1/rescues` over HTTP (ASGI), against the real dev server and store."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import yaml
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+
+from store.models import Flag
+from tests.support.rescue_world import fast_playbook, rescue_world, seed, unique_id
+from web.app import create_app
+from web.temporal_link import TemporalLink
+from winback.runtime import Runtime
+from winback.settings import Settings
+from workflows.rescue_messages import QUERY_STATUS, RescueStatus
+
+TOKEN = "rescue-api-test-token"
+
+
+async def test_start_rescue_over_http(
+    temporal_client: Client,
+    sqlite_engine: Engine,
+    sqlite_sessions: sessionmaker[Session],
+    tmp_path: Path,
+) -> None:
+    customer = unique_id()
+    flag_id = seed(sqlite_sessions, customer)
+    playbook_file = tmp_path / "fast.yaml"
+    playbook_file.write_text(yaml.safe_dump(fast_playbook().model_dump()), encoding="utf-8")
+    async with rescue_world(temporal_client, sqlite_sessions, tmp_path) as world:
+        settings = Settings(
+            data_dir=tmp_path, database_url=str(sqlite_engine.url), api_token=TOKEN,
+            task_queue=world.task_queue, playbook_path=playbook_file,
+        )
+        app = create_app(
+            Runtime(settings, sqlite_engine, sqlite_sessions),
+            TemporalLink(settings, client=temporal_client),
+        )
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://winback") as http:
+            anonymous = await http.post("/api/v1/rescues", json={"customer": customer})
+            assert anonymous.status_code == 401
+            first = await http.post("/api/v1/rescues", json={"flag_id": flag_id}, headers=auth)
+            assert first.status_code == 201, first.text
+            wid = first.json()["workflow_id"]
+            assert first.json() == {"workflow_id": f"rescue-{customer}-1", "started": True}
+            again = await http.post("/api/v1/rescues", json={"customer": customer}, headers=auth)
+            assert again.status_code == 200 and again.json() == {
+                "workflow_id": wid, "started": False
+            }
+            unknown = await http.post("/api/v1/rescues", json={"customer": "nobody"},
+                                      headers=auth)
+            assert unknown.status_code == 404 and "nobody" in unknown.json()["detail"]
+            both = await http.post("/api/v1/rescues", json={"customer": customer, "flag_id": 1},
+                                   headers=auth)
+            assert both.status_code == 422 and "exactly one" in both.text
+            typo = await http.post("/api/v1/rescues", json={"customr": customer}, headers=auth)
+            assert typo.status_code == 422
+        handle = temporal_client.get_workflow_handle(wid)
+        for _ in range(50):  # the assignee is loaded by the workflow's first activity
+            status = await handle.query(QUERY_STATUS, result_type=RescueStatus)
+            if status.assignee:
+                break
+            await asyncio.sleep(0.1)
+        assert status.current_step == "unclaimed" and status.assignee == "ana"
+        await temporal_client.get_workflow_handle(wid).terminate("test done")
+    with sqlite_sessions() as session:
+        flag = session.get(Flag, flag_id)
+        assert flag is not None and (flag.status, flag.workflow_id) == ("started", wid)
