@@ -7,6 +7,7 @@ or an ephemeral message (the workflow's own ApplicationError message when it has
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from temporalio.client import (
     Client,
@@ -19,6 +20,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from workflows.rescue_messages import QUERY_STATUS, RescueStatus
+
+log = logging.getLogger(__name__)
 
 # Slack waits 3 s for a modal's answer; leave room for the HTTP round trips.
 UPDATE_ANSWER_SECONDS = 2.5
@@ -57,6 +60,12 @@ _REFUSALS = (
 )
 
 
+def _log_late_failure(call: asyncio.Future[RescueStatus]) -> None:
+    """An Update that outlived Slack's wait still ends somewhere: in the log."""
+    if not call.cancelled() and call.exception() is not None:
+        log.info("rescue update ended with: %s", _readable(call.exception()))  # type: ignore[arg-type]
+
+
 async def rescue_status(client: Client, workflow_id: str) -> RescueStatus:
     try:
         return await client.get_workflow_handle(workflow_id).query(
@@ -76,6 +85,7 @@ async def send_update(
     """
     handle = client.get_workflow_handle(workflow_id)
     call = asyncio.ensure_future(handle.execute_update(update, request, result_type=RescueStatus))
+    call.add_done_callback(_log_late_failure)
     try:
         return await asyncio.wait_for(asyncio.shield(call), UPDATE_ANSWER_SECONDS)
     except _REFUSALS as exc:
