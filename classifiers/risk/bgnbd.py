@@ -69,16 +69,16 @@ def fit_bgnbd(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> BGNBDParams:
         start,
         method="L-BFGS-B",
         bounds=bounds,
-        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 5000},
+        options={"ftol": 1e-12, "gtol": 1e-8, "maxiter": 2000},
     )
-    # A short Nelder-Mead polish: gradient-free, so it settles the last decimals.
-    polish = minimize(
-        negative_ll,
-        result.x,
-        method="Nelder-Mead",
-        options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 2000},
-    )
-    result = polish if polish.fun <= result.fun else result
+    if not result.success:  # rare: finish gradient-free from where L-BFGS-B stopped
+        polish = minimize(
+            negative_ll,
+            result.x,
+            method="Nelder-Mead",
+            options={"xatol": 1e-6, "fatol": 1e-8, "maxiter": 2000},
+        )
+        result = polish if polish.fun <= result.fun else result
     if np.any(np.abs(result.x) > LOG_BOUND - 0.5) or not np.isfinite(result.fun):
         # No heterogeneity to fit (e.g. perfectly regular customers): the model degenerates.
         raise ValueError(f"BG/NBD fit is degenerate (log-parameters {np.round(result.x, 2)})")

@@ -16,7 +16,7 @@ from classifiers.risk.features import FeatureWindows, _at, as_epoch_days, epoch_
 from classifiers.risk.lapse import LapseContext, bgnbd_inputs
 from store.models import ActivityEvent, Customer
 
-MAX_FIT_CUSTOMERS = 20_000  # BG/NBD's 4 parameters are stable long before this
+MAX_FIT_CUSTOMERS = 5_000  # BG/NBD has 4 parameters: a sample of this size pins them
 MIN_FIT_CUSTOMERS = 30
 
 
@@ -35,11 +35,15 @@ def activity_summary(session: Session, windows: FeatureWindows) -> pd.DataFrame:
         .group_by(e.customer_id)
         .subquery()
     )
-    rows = session.execute(
-        select(Customer.segment, Customer.has_contract, per_customer).join(
-            per_customer, per_customer.c.customer_id == Customer.id
+    rows = (
+        session.connection()
+        .execute(
+            select(Customer.segment, Customer.has_contract, per_customer).join(
+                per_customer, per_customer.c.customer_id == Customer.id
+            )
         )
-    ).all()
+        .all()
+    )
     columns = ["segment", "has_contract", "customer_id", "n_days", "first_day", "last_day"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -61,7 +65,7 @@ def build_lapse_context(session: Session, windows: FeatureWindows) -> LapseConte
     summary = activity_summary(session, windows)
     norms, overall = segment_gap_days(summary)
     sample = summary[~summary["has_contract"].astype(bool)].sort_values("customer_id")
-    step = max(1, len(sample) // MAX_FIT_CUSTOMERS)
+    step = max(1, -(-len(sample) // MAX_FIT_CUSTOMERS))  # ceil: at most MAX_FIT_CUSTOMERS
     sample = sample.iloc[::step]
     params = None
     if len(sample) >= MIN_FIT_CUSTOMERS and (sample["n_days"] > 1).any():

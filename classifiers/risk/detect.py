@@ -9,16 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import numpy as np
 import pandas as pd
 
-from classifiers.risk import explain
 from classifiers.risk.at_risk import complaint_count, flag_threshold, score_by_model, score_by_rules
 from classifiers.risk.contract import detect_contract
 from classifiers.risk.features import as_epoch_days
 from classifiers.risk.lapse import LapseContext, detect_lapse
 from classifiers.risk.model import RiskModel
-from classifiers.risk.rules import DetectionRules
+from classifiers.risk.reasons import flag_reasons
+from classifiers.risk.rules import DetectionRules, SegmentRules
 
 SIGNAL_COUNTS = (
     "payment_failed_n",
@@ -116,21 +115,33 @@ def detect(
     probability = candidates.max(axis=1)
     flagged = lost | (probability > 0)
 
+    ids = frame.index[flagged.to_numpy()]
+    frame = frame.assign(complaints_total=complaint_count(frame))
+    # Plain dicts per flagged customer: reasons are written row by row, only for flags.
+    rows = frame.loc[ids].to_dict("index")
+    lapse_rows = lapsed.loc[ids].to_dict("index")
+    candidate_rows = candidates.loc[ids].to_dict("index")
+    weight_rows = rule_weights.loc[ids].to_dict("index") if rule_weights is not None else {}
+    contribution_rows = contributions.loc[ids].to_dict("index") if contributions is not None else {}
+    segment_rules: dict[str, SegmentRules] = {}
     detections = []
-    for customer_id in frame.index[flagged.to_numpy()]:
-        row = frame.loc[customer_id]
+    for customer_id in ids:
+        row = rows[customer_id]
+        segment = str(row["segment"])
+        if segment not in segment_rules:
+            segment_rules[segment] = rules.for_segment(segment)
         source = "contract" if lost[customer_id] else best[customer_id]
         kind = {"lapse": "lapsed", "risk": "at_risk"}.get(source) or str(
             contract.at[customer_id, "contract_kind"]
         )
-        p = float(candidates.at[customer_id, source])
-        reasons = _reasons(
+        p = float(candidate_rows[customer_id][source])
+        reasons = flag_reasons(
             row,
-            lapsed.loc[customer_id],
-            candidates.loc[customer_id],
-            rules,
-            rule_weights.loc[customer_id] if rule_weights is not None else None,
-            contributions.loc[customer_id] if contributions is not None else None,
+            lapse_rows[customer_id],
+            candidate_rows[customer_id],
+            segment_rules[segment],
+            weight_rows.get(customer_id),
+            contribution_rows.get(customer_id),
         )
         detections.append(
             Detection(
@@ -145,87 +156,3 @@ def detect(
             )
         )
     return DetectionBatch(detections, int(len(frame)), skipped, future)
-
-
-def _reasons(
-    row: pd.Series,
-    lapse: pd.Series,
-    candidates: pd.Series,
-    rules: DetectionRules,
-    rule_weights: pd.Series | None,
-    contributions: pd.Series | None,
-) -> list[str]:
-    cfg = rules.for_segment(str(row["segment"]))
-    found: list[explain.Reason] = []
-
-    def add(group: str, text: str | None, weight: float) -> None:
-        if text:
-            found.append(explain.Reason(group, text, weight))
-
-    contract_text = explain.describe_contract(
-        str(row["status"]),
-        int(row["cancellation_n"]),
-        int(row["non_renewal_n"]),
-        int(row["downgrade_n"]),
-    )
-    add("contract", contract_text, 10.0 * float(candidates["contract"]))
-    failures = int(row["payment_failed_n"])
-    payments = explain.describe_payments(failures, cfg.at_risk.payment_window_days)
-    if failures >= cfg.at_risk.payment_failures_min:
-        add("payments", payments, 5.0 * float(candidates["contract"]) or 1.0)
-    if candidates["lapse"] > 0:
-        add(
-            "activity",
-            explain.describe_activity(
-                float(lapse["usual_gap_days"]), float(lapse["silent_days"]), bool(lapse["one_time"])
-            ),
-            3.0 * float(candidates["lapse"]),
-        )
-        if not np.isnan(lapse["expected_purchases"]):
-            add(
-                "forecast",
-                explain.describe_forecast(
-                    float(lapse["expected_purchases"]), float(lapse["forecast_days"])
-                ),
-                0.01,
-            )
-    describe = {
-        "activity": lambda: explain.describe_activity(
-            float(lapse["usual_gap_days"]), float(lapse["silent_days"]), bool(lapse["one_time"])
-        ),
-        "usage": lambda: explain.describe_usage(
-            float(row["usage_change_pct"]), cfg.at_risk.usage_window_days
-        ),
-        "complaints": lambda: explain.describe_complaints(
-            int(complaint_count(row.to_frame().T).iloc[0]),
-            dict(row["complaint_categories"]),
-            cfg.at_risk.complaints_window_days,
-        ),
-        "payments": lambda: payments,
-        "payment_failed": lambda: payments,
-        "usage_drop": lambda: explain.describe_usage(
-            float(row["usage_change_pct"]), cfg.at_risk.usage_window_days
-        ),
-        "tenure": lambda: explain.describe_tenure(float(row["tenure_days"])),
-        "contract": lambda: contract_text,
-    }
-    if rule_weights is not None and candidates["risk"] > 0:
-        for sign in ("usage_drop", "complaints", "payment_failed"):
-            group = {"usage_drop": "usage", "payment_failed": "payments"}.get(sign, sign)
-            add(group, describe[sign](), float(rule_weights[f"weight_{sign}"]))
-    if contributions is not None and candidates["risk"] > 0:
-        attributes = row["attributes"] if isinstance(row["attributes"], dict) else {}
-        groups: dict[str, float] = {}
-        for column, weight in contributions.items():
-            name = str(column).removeprefix("attr:")
-            group = "complaints" if name.startswith("complaints:") else name
-            group = explain.FEATURE_GROUPS.get(group, group)
-            groups[group] = groups.get(group, 0.0) + float(weight)  # correlated parts together
-        for group, weight in groups.items():
-            if weight <= 0:
-                continue
-            if group in describe:
-                add(group, describe[group](), weight)
-            elif group in attributes:
-                add(group, explain.describe_attribute(group, attributes[group]), weight)
-    return explain.top_reasons(found)

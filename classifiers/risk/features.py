@@ -50,22 +50,26 @@ def _at(moment: datetime) -> ColumnElement[datetime]:
 
 def _customers(session: Session, lo: int, hi: int) -> pd.DataFrame:
     c = Customer
-    rows = session.execute(
-        select(
-            c.id,
-            c.external_id,
-            c.segment,
-            c.team,
-            c.value_per_year,
-            c.start_date,
-            c.has_contract,
-            c.status,
-            c.status_changed_on,
-            c.attributes,
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                c.id,
+                c.external_id,
+                c.segment,
+                c.team,
+                c.value_per_year,
+                c.start_date,
+                c.has_contract,
+                c.status,
+                c.status_changed_on,
+                c.attributes,
+            )
+            .where(c.id >= lo, c.id < hi)
+            .order_by(c.id)
         )
-        .where(c.id >= lo, c.id < hi)
-        .order_by(c.id)
-    ).all()
+        .all()
+    )
     frame = pd.DataFrame(
         rows,
         columns=[
@@ -94,26 +98,30 @@ def _activity(session: Session, lo: int, hi: int, w: FeatureWindows, dialect: st
     recent = and_(e.occurred_at > _at(recent_from))
     prior = and_(e.occurred_at > _at(prior_from), e.occurred_at <= _at(recent_from))
     usage_q = case((e.kind == "usage", e.quantity), else_=0.0)
-    rows = session.execute(
-        select(
-            e.customer_id,
-            func.count().label("n_events"),
-            func.count(func.distinct(cast(func.floor(day), Integer))).label("n_days"),
-            func.min(day).label("first_day"),
-            func.max(day).label("last_day"),
-            func.sum(case((recent, usage_q), else_=0.0)).label("usage_recent"),
-            func.sum(case((prior, usage_q), else_=0.0)).label("usage_prior"),
-            func.sum(case((recent, 1), else_=0)).label("events_recent"),
-            func.sum(case((prior, 1), else_=0)).label("events_prior"),
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                e.customer_id,
+                func.count().label("n_events"),
+                func.count(func.distinct(cast(func.floor(day), Integer))).label("n_days"),
+                func.min(day).label("first_day"),
+                func.max(day).label("last_day"),
+                func.sum(case((recent, usage_q), else_=0.0)).label("usage_recent"),
+                func.sum(case((prior, usage_q), else_=0.0)).label("usage_prior"),
+                func.sum(case((recent, 1), else_=0)).label("events_recent"),
+                func.sum(case((prior, 1), else_=0)).label("events_prior"),
+            )
+            .where(
+                e.customer_id >= lo,
+                e.customer_id < hi,
+                e.kind.in_(w.activity_kinds),
+                e.occurred_at <= _at(w.as_of),
+            )
+            .group_by(e.customer_id)
         )
-        .where(
-            e.customer_id >= lo,
-            e.customer_id < hi,
-            e.kind.in_(w.activity_kinds),
-            e.occurred_at <= _at(w.as_of),
-        )
-        .group_by(e.customer_id)
-    ).all()
+        .all()
+    )
     return pd.DataFrame(
         rows,
         columns=[
@@ -132,15 +140,21 @@ def _activity(session: Session, lo: int, hi: int, w: FeatureWindows, dialect: st
 
 def _quality(session: Session, lo: int, hi: int, w: FeatureWindows) -> pd.DataFrame:
     e = ActivityEvent
-    rows = session.execute(
-        select(
-            e.customer_id,
-            func.sum(case((e.occurred_at > _at(w.as_of), 1), else_=0)).label("events_after_as_of"),
-            func.sum(case((e.amount < 0, 1), else_=0)).label("negative_amounts"),
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                e.customer_id,
+                func.sum(case((e.occurred_at > _at(w.as_of), 1), else_=0)).label(
+                    "events_after_as_of"
+                ),
+                func.sum(case((e.amount < 0, 1), else_=0)).label("negative_amounts"),
+            )
+            .where(e.customer_id >= lo, e.customer_id < hi)
+            .group_by(e.customer_id)
         )
-        .where(e.customer_id >= lo, e.customer_id < hi)
-        .group_by(e.customer_id)
-    ).all()
+        .all()
+    )
     return pd.DataFrame(
         rows, columns=["customer_id", "events_after_as_of", "negative_amounts"]
     ).set_index("customer_id")
@@ -164,16 +178,20 @@ def _signals(session: Session, lo: int, hi: int, w: FeatureWindows) -> pd.DataFr
         ).label(f"{kind}_n")
         for kind, days in since.items()
     ]
-    rows = session.execute(
-        select(e.customer_id, *columns)
-        .where(
-            e.customer_id >= lo,
-            e.customer_id < hi,
-            e.kind.in_(SIGNAL_KINDS),
-            e.occurred_at <= _at(w.as_of),
+    rows = (
+        session.connection()
+        .execute(
+            select(e.customer_id, *columns)
+            .where(
+                e.customer_id >= lo,
+                e.customer_id < hi,
+                e.kind.in_(SIGNAL_KINDS),
+                e.occurred_at <= _at(w.as_of),
+            )
+            .group_by(e.customer_id)
         )
-        .group_by(e.customer_id)
-    ).all()
+        .all()
+    )
     return pd.DataFrame(rows, columns=["customer_id", *[f"{k}_n" for k in since]]).set_index(
         "customer_id"
     )
@@ -181,17 +199,21 @@ def _signals(session: Session, lo: int, hi: int, w: FeatureWindows) -> pd.DataFr
 
 def _complaint_categories(session: Session, lo: int, hi: int, w: FeatureWindows) -> pd.Series:
     f = FeedbackItem
-    rows = session.execute(
-        select(f.customer_id, f.category_id, func.count())
-        .where(
-            f.customer_id >= lo,
-            f.customer_id < hi,
-            f.category_id.is_not(None),
-            f.occurred_at > _at(w.as_of - timedelta(days=w.complaints_days)),
-            f.occurred_at <= _at(w.as_of),
+    rows = (
+        session.connection()
+        .execute(
+            select(f.customer_id, f.category_id, func.count())
+            .where(
+                f.customer_id >= lo,
+                f.customer_id < hi,
+                f.category_id.is_not(None),
+                f.occurred_at > _at(w.as_of - timedelta(days=w.complaints_days)),
+                f.occurred_at <= _at(w.as_of),
+            )
+            .group_by(f.customer_id, f.category_id)
         )
-        .group_by(f.customer_id, f.category_id)
-    ).all()
+        .all()
+    )
     by_customer: dict[int, dict[str, int]] = {}
     for customer_id, category_id, count in rows:  # one row per (customer, category): aggregated
         by_customer.setdefault(customer_id, {})[category_id] = int(count)
@@ -200,16 +222,20 @@ def _complaint_categories(session: Session, lo: int, hi: int, w: FeatureWindows)
 
 def _episodes(session: Session, lo: int, hi: int, dialect: str) -> pd.DataFrame:
     r = RescueCase
-    rows = session.execute(
-        select(
-            r.customer_id,
-            func.count().label("episodes"),
-            func.sum(case((r.status == "open", 1), else_=0)).label("open_cases"),
-            func.max(epoch_days(r.closed_at, dialect)).label("last_closed_day"),
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                r.customer_id,
+                func.count().label("episodes"),
+                func.sum(case((r.status == "open", 1), else_=0)).label("open_cases"),
+                func.max(epoch_days(r.closed_at, dialect)).label("last_closed_day"),
+            )
+            .where(r.customer_id >= lo, r.customer_id < hi)
+            .group_by(r.customer_id)
         )
-        .where(r.customer_id >= lo, r.customer_id < hi)
-        .group_by(r.customer_id)
-    ).all()
+        .all()
+    )
     return pd.DataFrame(
         rows, columns=["customer_id", "episodes", "open_cases", "last_closed_day"]
     ).set_index("customer_id")
