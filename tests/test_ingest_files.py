@@ -46,12 +46,16 @@ def test_every_kind_loads_and_a_second_load_changes_nothing(
     first = counts(sessions)
     assert first == {"customers": 3, "activity_events": 7, "feedback_items": 3, "team_members": 3}
     with sessions() as session:
-        stamps = dict(session.execute(select(Customer.external_id, Customer.updated_at)).all())
+        stamps = dict(
+            session.execute(select(Customer.external_id, Customer.updated_at)).tuples().all()
+        )
 
     assert load_all(sessions) == [(0, 0, 3), (0, 0, 5), (0, 0, 2), (0, 0, 3), (0, 0, 3)]
     assert counts(sessions) == first
     with sessions() as session:
-        again = dict(session.execute(select(Customer.external_id, Customer.updated_at)).all())
+        again = dict(
+            session.execute(select(Customer.external_id, Customer.updated_at)).tuples().all()
+        )
     assert again == stamps  # unchanged rows are not rewritten
 
 

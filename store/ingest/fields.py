@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Column, String
+from sqlalchemy import ColumnElement, String
 
 from store.ingest.errors import FieldError
 
@@ -22,10 +23,10 @@ def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def column_length(column: Column[object]) -> int:
+def column_length(column: ColumnElement[Any]) -> int:
     """The VARCHAR length a model declares, so limits live in one place: the model."""
     assert isinstance(column.type, String) and column.type.length, column
-    return column.type.length
+    return int(column.type.length)
 
 
 def _show(value: object) -> str:

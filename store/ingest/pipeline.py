@@ -187,8 +187,8 @@ def _validate(
         elif not errors.total:
             records.append(record)
     progress.advance(rows % PROGRESS_EVERY)
-    for problem in validator.finish():
-        errors.add(problem.row, problem.line, problem.field, problem.reason)
+    for late in validator.finish():
+        errors.add(late.row, late.line, late.field, late.reason)
     if not errors.total:
         return records, rows
     records.clear()

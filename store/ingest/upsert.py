@@ -12,11 +12,13 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
+from typing import Any
 
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
     Connection,
+    Select,
     String,
     Table,
     any_,
@@ -135,7 +137,7 @@ def _key_among(
     than the query costs to run."""
     if connection.dialect.name == "postgresql":
         return key == any_(bindparam("keys", keys, type_=ARRAY(String)))
-    listed = select(literal_column("value")).select_from(
+    listed: Select[Any] = select(literal_column("value")).select_from(
         func.json_each(bindparam("keys", json.dumps(keys)))
     )
     return key.in_(listed.scalar_subquery())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -85,7 +86,7 @@ class CustomerRows(NoCrossRowChecks):
                 record[name] = r.get(
                     name, f.text, f.column_length(_C[name]), default=DEFAULTS[name]
                 )
-        readers = {
+        readers: dict[str, tuple[Any, ...]] = {
             "value_per_year": (f.number,),
             "currency": (currency,),
             "start_date": (f.day, self.latest_day),

@@ -89,6 +89,7 @@ class EventRows(NoCrossRowChecks):
         amount = r.get("amount", f.number, default=0.0)
         event_id = r.get("event_id", f.text, KEY_LENGTH)
         r.done()
+        assert customer_id is not None  # a missing or unknown customer is a problem above
         key = event_id or event_digest(
             str(values["customer_external_id"]).strip(), occurred_at, kind, quantity, amount
         )
