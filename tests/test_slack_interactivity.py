@@ -4,6 +4,7 @@ checks, who may act, and each button and modal (SQLite; the end-to-end walk also
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -110,8 +111,10 @@ async def test_forged_stale_and_replayed_requests_are_refused_without_an_update(
     genuine = signed_request(payload)
     assert (await post_signed(site.events_url, *genuine)).status_code == 200
     await eventually(lambda: claimed(handle))
+    await task_message(site.stub, handle.id, ACTION_LOG_STEP)  # the rescue has shown the claim
     after_claim, calls = await status(handle), len(site.stub.calls)
     assert (await post_signed(site.events_url, *genuine)).status_code == 401
+    await asyncio.sleep(0.3)  # time enough for a listener to act, had one run
     assert await status(handle) == after_claim
     assert len(site.stub.calls) == calls  # the replay reached no listener
 
