@@ -28,6 +28,11 @@ def test_rules_file_typos_name_the_file_and_field(tmp_path: Path) -> None:
     bad.write_text("segments:\n  smb:\n    at_risk:\n      flag_probability: 2\n")
     with pytest.raises(ValueError, match=r"rules.yaml: invalid.*flag_probability"):
         load_rules(bad)
+    bad.write_text("segments:\n  smb:\n    at_risk:\n      usage_window_days: 7\n")
+    with pytest.raises(
+        ValueError, match=r"segments.smb.at_risk.usage_window_days: set in defaults"
+    ):
+        load_rules(bad)
     bad.write_text("segments:\n  smb:\n    lapze: {}\n")
     with pytest.raises(ValueError, match=r"segments.smb: unknown section 'lapze'"):
         load_rules(bad)

@@ -89,7 +89,15 @@ class DetectionRules(_Strict):
         return SegmentRules.model_validate(merged)
 
     def validate_segments(self) -> None:
-        for segment in self.segments:
+        """Every override must validate; windows are scan-wide, so segments may not set them."""
+        for segment, override in self.segments.items():
+            for section, values in override.items():
+                for key in values:
+                    if key.endswith("window_days") or key == "activity_kinds":
+                        raise ValueError(
+                            f"segments.{segment}.{section}.{key}: set in defaults only "
+                            "(feature windows are the same for every segment)"
+                        )
             self.for_segment(segment)
 
     @property

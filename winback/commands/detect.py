@@ -21,18 +21,16 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 
 from classifiers.risk.queue import current_queue
 from classifiers.risk.rules import load_rules
 from classifiers.risk.training import LabelsFileError, train_and_register, training_set
 from winback.runtime import open_runtime
+from winback.schedules import upsert_schedule
 from winback.settings import Settings, get_settings
 from winback.temporal_client import connect
 from workflows.scan import SCAN_SCHEDULE_ID, ScanInput, ScanWorkflow
@@ -140,18 +138,7 @@ async def ensure_scan_schedule(
     task_queue: str | None = None,
 ) -> str:
     """Create the scan schedule, or update it to the current settings: "created"/"updated"."""
-    schedule = scan_schedule_of(settings, task_queue)
-    try:
-        await client.create_schedule(schedule_id, schedule)
-        return "created"
-    except ScheduleAlreadyRunningError:
-        pass
-
-    def replace(_current: ScheduleUpdateInput) -> ScheduleUpdate:
-        return ScheduleUpdate(schedule=schedule)
-
-    await client.get_schedule_handle(schedule_id).update(replace)
-    return "updated"
+    return await upsert_schedule(client, schedule_id, scan_schedule_of(settings, task_queue))
 
 
 async def _scan_now(settings: Settings, params: ScanInput) -> None:
