@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import make_sessionmaker
-from store.ingest import IngestError, ingest_file
+from store.ingest import IngestError, ingest_file, ingest_records
 from store.models import ActivityEvent, Customer, FeedbackItem, TeamMember
 from winback.settings import Settings
 
@@ -172,3 +172,22 @@ def test_progress_bar_shows_rows_per_second(
     assert report.inserted == 3
     shown = capsys.readouterr().err
     assert "validating customers" in shown and "writing customers" in shown
+
+
+def test_changed_feedback_text_is_queued_for_classification_again(
+    sessions: sessionmaker[Session],
+) -> None:
+    item = {"external_id": "S-1", "source": "survey", "text": "Slow", "occurred_at": "2024-01-01"}
+    ingest_records(sessions, [item], "feedback", "survey-export")
+    classified = datetime(2024, 1, 2, tzinfo=UTC)
+    with sessions.begin() as session:
+        session.execute(update(FeedbackItem).values(classified_at=classified, category_id="speed"))
+    same = ingest_records(sessions, [item], "feedback", "survey-export")
+    assert (same.updated, same.unchanged) == (0, 1)
+    with sessions() as session:
+        assert session.scalars(select(FeedbackItem)).one().classified_at == classified
+    changed = ingest_records(sessions, [{**item, "text": "Slow and rude"}], "feedback", "again")
+    assert changed.updated == 1
+    with sessions() as session:
+        stored = session.scalars(select(FeedbackItem)).one()
+    assert (stored.text, stored.classified_at) == ("Slow and rude", None)

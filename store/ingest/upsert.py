@@ -150,4 +150,6 @@ def _changes(schema: KindSchema, old: dict[str, object], record: Record) -> dict
             value = {**(old[name] or {}), **value}  # type: ignore[dict-item]
         if old[name] != value:
             changes[name] = value
+    for trigger in schema.resets.keys() & changes.keys():
+        changes.update(schema.resets[trigger])
     return changes

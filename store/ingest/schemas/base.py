@@ -64,6 +64,8 @@ class KindSchema:
     make_validator: Callable[[Session, IngestOptions], RowValidator]
     extra_columns_to: str | None = None  # where unknown columns go (customers: attributes)
     merge_json: tuple[str, ...] = field(default=())  # JSON fields merged into, not replaced
+    # When a field changes, these columns are set too (feedback text: classify again).
+    resets: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
     @property
     def columns(self) -> tuple[str, ...]:

@@ -67,4 +67,5 @@ FEEDBACK = KindSchema(
     optional=("external_id", "channel", "customer_external_id"),
     defaults={},
     make_validator=FeedbackRows,
+    resets={"text": {"classified_at": None}},  # new words: the listening loop classifies again
 )
