@@ -40,7 +40,9 @@ def test_demo_load_counts_and_mapping(sqlite_sessions: sessionmaker[Session]) ->
         assert _count(session, Customer, Customer.status == "cancelled") == churned
         assert _count(session, ActivityEvent, ActivityEvent.kind == "cancellation") == churned
         purchases = _count(session, ActivityEvent, ActivityEvent.kind == "purchase")
-        assert counts.events == purchases + churned
+        payments = _count(session, ActivityEvent, ActivityEvent.kind == "payment")
+        assert 0 < payments <= 3 * 300
+        assert counts.events == purchases + churned + payments
         assert _count(session, FeedbackItem) == counts.feedback
         assert {m.role for m in session.scalars(select(TeamMember))} >= {"lead", "member"}
         assert all("(synthetic)" in m.name for m in session.scalars(select(TeamMember)))

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from temporalio.client import Client
 
-from winback.runtime import open_runtime
+from winback.runtime import Runtime, open_runtime
 from winback.settings import Settings, get_settings
 from winback.stack import (
     DevServer,
@@ -37,8 +37,17 @@ def _web_socket(settings: Settings) -> socket.socket:
     return bind_port(settings.web_host, settings.web_port, "dashboard", "WINBACK_WEB_PORT")
 
 
-async def run_stack(settings: Settings, stop: asyncio.Event) -> None:
-    """Dev server (unless WINBACK_TEMPORAL_ADDRESS is set), then worker and web, until `stop`."""
+AfterStart = Callable[[Runtime, Client], Coroutine[Any, Any, None]]
+
+
+async def run_stack(
+    settings: Settings, stop: asyncio.Event, after_start: AfterStart | None = None
+) -> None:
+    """Dev server (unless WINBACK_TEMPORAL_ADDRESS is set), then worker and web, until `stop`.
+
+    `after_start` (the demo's steps) runs beside them once they start; its failure is
+    reported and leaves the stack running.
+    """
     embedded = not settings.temporal_address
     if embedded:
         ensure_port_free("127.0.0.1", settings.temporal_port, "Temporal", "WINBACK_TEMPORAL_PORT")
@@ -57,7 +66,14 @@ async def run_stack(settings: Settings, stop: asyncio.Event) -> None:
         worker = maybe_worker(runtime, client, _say)
         server = web_server(runtime, client)
         _print_where(settings, runtime.engine.url.render_as_string(hide_password=True))
-        await serve_until_stopped(stop, worker, (server, sock))
+        extra = (
+            asyncio.create_task(_reported(after_start(runtime, client))) if after_start else None
+        )
+        try:
+            await serve_until_stopped(stop, worker, (server, sock))
+        finally:
+            if extra is not None:
+                extra.cancel()
     finally:
         sock.close()
         if dev_server is not None:
@@ -65,6 +81,13 @@ async def run_stack(settings: Settings, stop: asyncio.Event) -> None:
             dev_server.stop()
         runtime.engine.dispose()
     _say("stopped")
+
+
+async def _reported(steps: Coroutine[Any, Any, None]) -> None:
+    try:
+        await steps
+    except Exception as exc:  # the stack stays up; the person sees what failed
+        console.print(f"[bold red]error:[/bold red] {type(exc).__name__}: {exc}")
 
 
 def _print_where(settings: Settings, database: str) -> None:
@@ -115,7 +138,8 @@ async def _connect(settings: Settings) -> Client:
         raise StackError(str(exc)) from exc
 
 
-def _run(main: ServiceMain) -> None:
+def run_service(main: ServiceMain) -> None:
+    """Run one of the service mains until SIGINT/SIGTERM; a StackError exits 1 with its reason."""
     settings = get_settings()
     try:
         run_until_signalled(lambda stop: main(settings, stop))
@@ -128,17 +152,17 @@ def _run(main: ServiceMain) -> None:
 
 def up() -> None:
     """Start Temporal (dev server), the worker and the dashboard on this machine."""
-    _run(run_stack)
+    run_service(run_stack)
 
 
 def worker() -> None:
     """Run the winback worker against the configured Temporal (production)."""
-    _run(run_worker_only)
+    run_service(run_worker_only)
 
 
 def web() -> None:
     """Serve the dashboard and APIs on WINBACK_WEB_HOST:WINBACK_WEB_PORT (production)."""
-    _run(run_web_only)
+    run_service(run_web_only)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,7 +12,8 @@ How each source is mapped (see also docs/architecture.md, "Demo data"):
   value_per_year = MonthlyCharges x 12; start_date = today - tenure months; renewal_date
   is the next contract anniversary (monthly for month-to-month). Churn=Yes becomes a
   `cancellation` event on a synthetic day in the last 60 days and status "cancelled" from
-  that day: the contract signal the scan reads.
+  that day: the contract signal the scan reads. Each subscriber also gets SYNTHETIC monthly
+  `payment` events for the last 3 months (none from their cancellation on).
 * Account team: SYNTHETIC people (names end in "(synthetic)"), a lead and members with
   handles, roles and daily capacities, one team per customer source, plus a leader.
 * Feedback: CFPB complaint narratives (source "complaint"), BANKING77 queries (source

@@ -24,6 +24,7 @@ TELCO = SAMPLE_DATA / "telco" / "telco_churn_train.csv"
 TELCO_NUMERIC = {"SeniorCitizen", "tenure", "MonthlyCharges", "TotalCharges"}
 CONTRACT_MONTHS = {"Month-to-month": 1, "One year": 12, "Two year": 24}
 CHURN_WITHIN_DAYS = 60
+PAYMENT_MONTHS = 3  # monthly payment events kept per subscriber (synthetic, from tenure)
 
 # (handle, name, team, role, lead, daily capacity). SYNTHETIC people for the demo only.
 DEMO_TEAM = [
@@ -146,16 +147,30 @@ def telco_customers(today: date, limit: int | None = None, path: Path = TELCO) -
                 number(path, row_number, "MonthlyCharges", values["MonthlyCharges"]) * 12, 2),
             "status": "active", "attributes": _telco_attributes(row_number, values),
         }  # fmt: skip
+        if values["Churn"] not in ("Yes", "No"):
+            raise DemoDataError(
+                path, row_number, "Churn", f"expected Yes or No, got {values['Churn']!r}"
+            )
+        ends = None
         if values["Churn"] == "Yes":
             cancelled = synthetic_moment(external_id, today, CHURN_WITHIN_DAYS, from_days_back=1)
-            customer.update(status="cancelled", status_changed_on=cancelled.date())
+            ends = cancelled.date()
+            customer.update(status="cancelled", status_changed_on=ends)
             batch.events.append((external_id, {
                 "event_key": f"{external_id}-cancellation", "occurred_at": cancelled,
                 "kind": "cancellation", "quantity": 0.0, "amount": 0.0,
             }))  # fmt: skip
-        elif values["Churn"] != "No":
-            raise DemoDataError(
-                path, row_number, "Churn", f"expected Yes or No, got {values['Churn']!r}"
-            )
+        monthly = float(customer["value_per_year"]) / 12  # type: ignore[arg-type]
+        for day in _monthly_payments(start, today, ends):
+            batch.events.append((external_id, {
+                "event_key": f"{external_id}-payment-{day.isoformat()}", "occurred_at": noon(day),
+                "kind": "payment", "quantity": 1.0, "amount": monthly,
+            }))  # fmt: skip
         batch.customers.append(customer)
     return batch
+
+
+def _monthly_payments(start: date, today: date, ends: date | None) -> list[date]:
+    """The last PAYMENT_MONTHS monthly payment days since `start`, none on or after `ends`."""
+    days = [_months_before(today, back) for back in range(PAYMENT_MONTHS, 0, -1)]
+    return [d for d in days if d >= start and (ends is None or d < ends)]
