@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.service import RPCError
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 from activities.rescue_start import RescueStarter
 from activities.scan import ScanActivities
@@ -95,6 +95,11 @@ async def test_scan_flags_stores_and_starts_each_rescue_once(
     assert flags["lapsed-1"].workflow_id == f"rescue-{tag}lapsed-1-1"
     again = flags_by_customer(sessions, second.scan_id)
     assert {f.workflow_id for f in again.values()} == {f.workflow_id for f in flags.values()}
+
+    # Deterministic: both runs' histories replay without a non-determinism error.
+    for scan in (first, second):
+        history = await temporal_client.get_workflow_handle(scan.scan_id).fetch_history()
+        await Replayer(workflows=[ScanWorkflow]).replay_workflow(history)
 
     for flag in flags.values():  # the rescues exist on the server, once each
         handle = temporal_client.get_workflow_handle(str(flag.workflow_id))
