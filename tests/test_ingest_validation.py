@@ -277,6 +277,8 @@ def test_fast_event_path_agrees_with_the_careful_one() -> None:
         {"event_id": "E-1"},
         {"event_id": " E-1 "},
         {"event_id": 17},
+        {"event_id": 0},
+        {"event_id": False},
         {"event_id": "x" * 65},
         {"customer_external_id": " C-1"},
         {"customer_external_id": 7},

@@ -69,8 +69,10 @@ class EventRows(NoCrossRowChecks):
             raise ValueError
         quantity = _plain_amount(values.get("quantity"))
         amount = _plain_amount(values.get("amount"))
-        event_id = values.get("event_id") or None
-        if event_id is not None and (
+        event_id = values.get("event_id")
+        if event_id is None or event_id == "":
+            event_id = None
+        elif (
             event_id.__class__ is not str
             or len(event_id) > KEY_LENGTH  # type: ignore[arg-type]
             or event_id != event_id.strip()  # type: ignore[attr-defined]
