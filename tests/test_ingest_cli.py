@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,3 +69,20 @@ def test_bad_file_exits_2_and_prints_every_error(cli: CliRunner, tmp_path: Path)
     assert f"{path}, row 2, line 3, field 'amount': 'abc' is not a number" in out
     assert f"{path}, row 3, line 4, field 'occurred_at': 'yesterday' is not a date-time" in out
     assert f"{path}, row 3, line 4, field 'kind': 'refund' is not one of: purchase" in out
+
+
+def test_the_installed_command_exits_2_on_a_bad_file(tmp_path: Path, sqlite_url: str) -> None:
+    """Through the real `winback` entry point (os._exit path), not only CliRunner."""
+    path = tmp_path / "customers.csv"
+    path.write_text("external_id,name\nC-1,\n")
+    env = {**os.environ, "WINBACK_DATA_DIR": str(tmp_path), "WINBACK_DATABASE_URL": sqlite_url}
+    winback = Path(sys.executable).parent / "winback"
+    done = subprocess.run(
+        [str(winback), "ingest", "customers", str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "row 1, line 2, field 'name': is required but missing or empty" in done.stderr

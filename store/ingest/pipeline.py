@@ -209,8 +209,7 @@ def _known_columns(
         if keys not in clean_key_sets:
             unknown = sorted(keys - accepted)
             if unknown:
-                for name in unknown:
-                    errors.add(row, line, name, _unknown_column_reason(schema))
+                errors.add(row, line, ", ".join(unknown), _unknown_column_reason(schema))
                 continue
             clean_key_sets.add(keys)
         yield row, line, values
@@ -223,17 +222,14 @@ def _check_header(
         return
     for name in schema.required:
         if name not in columns:
-            errors.add(
-                None, 1, name, f"missing required column; the header has: {', '.join(columns)}"
-            )
-    if not schema.extra_columns_to:
-        for name in columns:
-            if name and name not in schema.columns:
-                errors.add(None, 1, name, _unknown_column_reason(schema))
+            errors.add(None, 1, name, "missing required column")
+    unknown = [name for name in columns if name and name not in schema.columns]
+    if unknown and not schema.extra_columns_to:
+        errors.add(None, 1, ", ".join(unknown), _unknown_column_reason(schema))
 
 
 def _unknown_column_reason(schema: KindSchema) -> str:
-    return f"unknown column for {schema.kind}; allowed: {', '.join(schema.columns)}"
+    return f"unknown column(s) for {schema.kind}; allowed: {', '.join(schema.columns)}"
 
 
 def _duplicate_reason(schema: KindSchema, values: Mapping[str, object], first: int) -> str:

@@ -1,7 +1,8 @@
 """`winback ingest KIND FILE`: load customers, events, feedback or team members from CSV/JSONL.
 
 All-or-nothing per file: a file with any bad row writes nothing, prints where each problem is
-and exits with status 2.
+and exits with status 2 (SystemExit: the `winback` entry point runs click with
+standalone_mode=False, where a typer.Exit code would be returned and lost).
 """
 
 from __future__ import annotations
@@ -64,10 +65,10 @@ def ingest(
         )
     except IngestError as rejected:
         print_rejection(rejected, Console(stderr=True))
-        raise typer.Exit(2) from None
+        raise SystemExit(2) from None
     except ValueError as problem:  # an unknown format or extension
         Console(stderr=True).print(f"[red]error:[/red] {escape(str(problem))}", soft_wrap=True)
-        raise typer.Exit(2) from None
+        raise SystemExit(2) from None
     print_report(report, Console())
 
 
