@@ -1,6 +1,8 @@
-"""Per-customer features, computed in the database with one GROUP BY query per family.
+"""Per-customer features, computed in the database with set-based GROUP BY queries.
 
-Works on SQLite and PostgreSQL; nothing iterates over events in Python. Times are turned
+One pass over a partition's events (conditional aggregates), one over its rescue cases and
+one over its classified feedback. Works on SQLite and PostgreSQL; nothing iterates over
+events in Python. Times are turned
 into "days since the Unix epoch" inside SQL so both backends return plain numbers. The
 "as of" instant is a parameter: events after it are ignored (and counted), which makes a
 scan reproducible for any past day.
@@ -10,17 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Float, Integer, and_, case, cast, func, literal, select
+from sqlalchemy import Float, Integer, Select, and_, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from store.base import UTCDateTime
 from store.models import ActivityEvent, Customer, FeedbackItem, RescueCase
-
-SIGNAL_KINDS = ("payment_failed", "cancellation", "non_renewal", "downgrade", "complaint")
 
 
 @dataclass(frozen=True)
@@ -88,113 +89,58 @@ def _customers(session: Session, lo: int, hi: int) -> pd.DataFrame:
     return frame.set_index("customer_id")
 
 
-def _activity(session: Session, lo: int, hi: int, w: FeatureWindows, dialect: str) -> pd.DataFrame:
+def _labelled(session: Session, query: Select[Any]) -> pd.DataFrame:
+    """Run a GROUP BY customer_id query; its labels become the columns."""
+    rows = session.connection().execute(query).all()
+    columns = [c.name for c in query.selected_columns]
+    return pd.DataFrame(rows, columns=columns).set_index("customer_id")
+
+
+def _events(session: Session, lo: int, hi: int, w: FeatureWindows, dialect: str) -> pd.DataFrame:
+    """Activity rhythm, usage trend, contract/payment/complaint signals and data-quality
+    counts, in one pass over the partition's events (conditional aggregates)."""
     e = ActivityEvent
     day = epoch_days(e.occurred_at, dialect)
-    recent_from, prior_from = (
-        w.as_of - timedelta(days=w.usage_days),
-        w.as_of - timedelta(days=2 * w.usage_days),
+    seen = e.occurred_at <= _at(w.as_of)
+    active = and_(seen, e.kind.in_(w.activity_kinds))
+    recent_from = w.as_of - timedelta(days=w.usage_days)
+    recent = and_(active, e.occurred_at > _at(recent_from))
+    prior = and_(
+        active,
+        e.occurred_at > _at(recent_from - timedelta(days=w.usage_days)),
+        e.occurred_at <= _at(recent_from),
     )
-    recent = and_(e.occurred_at > _at(recent_from))
-    prior = and_(e.occurred_at > _at(prior_from), e.occurred_at <= _at(recent_from))
     usage_q = case((e.kind == "usage", e.quantity), else_=0.0)
-    rows = (
-        session.connection()
-        .execute(
-            select(
-                e.customer_id,
-                func.count().label("n_events"),
-                func.count(func.distinct(cast(func.floor(day), Integer))).label("n_days"),
-                func.min(day).label("first_day"),
-                func.max(day).label("last_day"),
-                func.sum(case((recent, usage_q), else_=0.0)).label("usage_recent"),
-                func.sum(case((prior, usage_q), else_=0.0)).label("usage_prior"),
-                func.sum(case((recent, 1), else_=0)).label("events_recent"),
-                func.sum(case((prior, 1), else_=0)).label("events_prior"),
-            )
-            .where(
-                e.customer_id >= lo,
-                e.customer_id < hi,
-                e.kind.in_(w.activity_kinds),
-                e.occurred_at <= _at(w.as_of),
-            )
-            .group_by(e.customer_id)
+
+    def since(kind: str, days: int) -> ColumnElement[int]:
+        window = and_(seen, e.kind == kind, e.occurred_at > _at(w.as_of - timedelta(days=days)))
+        return func.sum(case((window, 1), else_=0)).label(f"{kind}_n")
+
+    query = (
+        select(
+            e.customer_id.label("customer_id"),
+            func.sum(case((active, 1), else_=0)).label("n_events"),
+            func.count(func.distinct(case((active, cast(func.floor(day), Integer))))).label(
+                "n_days"
+            ),
+            func.min(case((active, day))).label("first_day"),
+            func.max(case((active, day))).label("last_day"),
+            func.sum(case((recent, usage_q), else_=0.0)).label("usage_recent"),
+            func.sum(case((prior, usage_q), else_=0.0)).label("usage_prior"),
+            func.sum(case((recent, 1), else_=0)).label("events_recent"),
+            func.sum(case((prior, 1), else_=0)).label("events_prior"),
+            since("payment_failed", w.payments_days),
+            since("complaint", w.complaints_days),
+            since("cancellation", w.contract_days),
+            since("non_renewal", w.contract_days),
+            since("downgrade", w.contract_days),
+            func.sum(case((~seen, 1), else_=0)).label("events_after_as_of"),
+            func.sum(case((e.amount < 0, 1), else_=0)).label("negative_amounts"),
         )
-        .all()
+        .where(e.customer_id >= lo, e.customer_id < hi)
+        .group_by(e.customer_id)
     )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "customer_id",
-            "n_events",
-            "n_days",
-            "first_day",
-            "last_day",
-            "usage_recent",
-            "usage_prior",
-            "events_recent",
-            "events_prior",
-        ],
-    ).set_index("customer_id")
-
-
-def _quality(session: Session, lo: int, hi: int, w: FeatureWindows) -> pd.DataFrame:
-    e = ActivityEvent
-    rows = (
-        session.connection()
-        .execute(
-            select(
-                e.customer_id,
-                func.sum(case((e.occurred_at > _at(w.as_of), 1), else_=0)).label(
-                    "events_after_as_of"
-                ),
-                func.sum(case((e.amount < 0, 1), else_=0)).label("negative_amounts"),
-            )
-            .where(e.customer_id >= lo, e.customer_id < hi)
-            .group_by(e.customer_id)
-        )
-        .all()
-    )
-    return pd.DataFrame(
-        rows, columns=["customer_id", "events_after_as_of", "negative_amounts"]
-    ).set_index("customer_id")
-
-
-def _signals(session: Session, lo: int, hi: int, w: FeatureWindows) -> pd.DataFrame:
-    e = ActivityEvent
-    since = {
-        "payment_failed": w.payments_days,
-        "complaint": w.complaints_days,
-        "cancellation": w.contract_days,
-        "non_renewal": w.contract_days,
-        "downgrade": w.contract_days,
-    }
-    columns = [
-        func.sum(
-            case(
-                (and_(e.kind == kind, e.occurred_at > _at(w.as_of - timedelta(days=days))), 1),
-                else_=0,
-            )
-        ).label(f"{kind}_n")
-        for kind, days in since.items()
-    ]
-    rows = (
-        session.connection()
-        .execute(
-            select(e.customer_id, *columns)
-            .where(
-                e.customer_id >= lo,
-                e.customer_id < hi,
-                e.kind.in_(SIGNAL_KINDS),
-                e.occurred_at <= _at(w.as_of),
-            )
-            .group_by(e.customer_id)
-        )
-        .all()
-    )
-    return pd.DataFrame(rows, columns=["customer_id", *[f"{k}_n" for k in since]]).set_index(
-        "customer_id"
-    )
+    return _labelled(session, query)
 
 
 def _complaint_categories(session: Session, lo: int, hi: int, w: FeatureWindows) -> pd.Series:
@@ -221,36 +167,26 @@ def _complaint_categories(session: Session, lo: int, hi: int, w: FeatureWindows)
 
 
 def _episodes(session: Session, lo: int, hi: int, dialect: str) -> pd.DataFrame:
+    """Rescue episodes so far, open ones, and when the last one closed."""
     r = RescueCase
-    rows = (
-        session.connection()
-        .execute(
-            select(
-                r.customer_id,
-                func.count().label("episodes"),
-                func.sum(case((r.status == "open", 1), else_=0)).label("open_cases"),
-                func.max(epoch_days(r.closed_at, dialect)).label("last_closed_day"),
-            )
-            .where(r.customer_id >= lo, r.customer_id < hi)
-            .group_by(r.customer_id)
+    query = (
+        select(
+            r.customer_id.label("customer_id"),
+            func.count().label("episodes"),
+            func.sum(case((r.status == "open", 1), else_=0)).label("open_cases"),
+            func.max(epoch_days(r.closed_at, dialect)).label("last_closed_day"),
         )
-        .all()
+        .where(r.customer_id >= lo, r.customer_id < hi)
+        .group_by(r.customer_id)
     )
-    return pd.DataFrame(
-        rows, columns=["customer_id", "episodes", "open_cases", "last_closed_day"]
-    ).set_index("customer_id")
+    return _labelled(session, query)
 
 
 def compute_features(session: Session, lo: int, hi: int, windows: FeatureWindows) -> pd.DataFrame:
     """One row per customer with id in [lo, hi): raw aggregates plus derived features."""
     dialect = session.get_bind().dialect.name
     frame = _customers(session, lo, hi)
-    parts = [
-        _activity(session, lo, hi, windows, dialect),
-        _quality(session, lo, hi, windows),
-        _signals(session, lo, hi, windows),
-        _episodes(session, lo, hi, dialect),
-    ]
+    parts = [_events(session, lo, hi, windows, dialect), _episodes(session, lo, hi, dialect)]
     for part in parts:
         frame = frame.join(part, how="left")
     counts = [
