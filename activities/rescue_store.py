@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.rescue_assign import assign
 from classifiers.redaction import redact_text
+from store.base import utcnow
 from store.db import transaction
 from store.models import Customer, FeedbackItem, RescueCase, RescueEvent
 
@@ -105,6 +106,12 @@ class RescueStore:
                 )
                 session.add(case)
                 session.flush()
+                # The first audit line is written with the case: one activity fewer before the
+                # first task reaches the account team.
+                session.add(RescueEvent(
+                    case_id=case.id, event_key=f"{req.workflow_id}:0000:opened", kind="opened",
+                    actor="winback", at=utcnow(), data={"assignee": picked.assignee or ""},
+                ))
             else:  # a retry after the row was written: keep who was picked then
                 picked = assign(session, customer, "", False, case.team, case.assignee)
             complaints = session.scalars(

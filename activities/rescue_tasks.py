@@ -6,6 +6,7 @@ the retry updates that message instead of posting a second one.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import select, update
@@ -16,6 +17,8 @@ from activities.task_notice import TaskNotice
 from store.db import transaction
 from store.models import TaskMessage
 from winback.settings import Settings
+
+_Ref = tuple[str | None, str]  # (channel, ts) of a stored Slack message
 
 # Kinds whose rows stay open until the case closes: someone has work to do.
 OPEN_KINDS = ("task", "escalation", "follow_up")
@@ -42,21 +45,34 @@ class TaskDelivery:
 
     @activity.defn(name="deliver_rescue_task")
     async def deliver_rescue_task(self, notice: TaskNotice) -> DeliveryReceipt:
+        # Store work runs in a thread: a blocking session would stall the worker's event loop.
         transport = "slack" if self._settings.slack_enabled() else "outbox"
+        existing, parent_ref = await asyncio.to_thread(self._write_row, notice, transport)
+        if transport == "outbox":
+            return DeliveryReceipt(notice.message_key, transport)
+        channel, ts = await self._to_slack(notice, existing, parent_ref)
+        await asyncio.to_thread(self._remember_slack, notice, channel, ts, existing, parent_ref)
+        return DeliveryReceipt(notice.message_key, transport, channel, ts)
+
+    def _write_row(self, notice: TaskNotice, transport: str) -> tuple[_Ref | None, _Ref | None]:
+        """Upsert the row; return where it (and its thread parent) already live in Slack."""
         with transaction(self._sessions) as session:
             row = self._upsert(session, notice, transport)
             existing = (row.channel, row.ts) if row.ts else None
             parent = _row(session, notice.parent_key) if notice.parent_key else None
             parent_ref = (parent.channel, parent.ts) if parent and parent.ts else None
-        if transport == "outbox":
-            return DeliveryReceipt(notice.message_key, transport)
-        channel, ts = await self._to_slack(notice, existing, parent_ref)
+        return existing, parent_ref
+
+    def _remember_slack(
+        self, notice: TaskNotice, channel: str, ts: str, existing: _Ref | None,
+        parent: _Ref | None,
+    ) -> None:
         with transaction(self._sessions) as session:
             row = _row(session, notice.message_key)
             if row is not None:
                 row.channel, row.ts = channel, ts
-                row.thread_ts = parent_ref[1] if parent_ref and not existing else row.thread_ts
-        return DeliveryReceipt(notice.message_key, transport, channel, ts)
+                if parent is not None and existing is None:
+                    row.thread_ts = parent[1]
 
     def _upsert(self, session: Session, notice: TaskNotice, transport: str) -> TaskMessage:
         row = _row(session, notice.message_key)
@@ -80,8 +96,8 @@ class TaskDelivery:
     async def _to_slack(
         self,
         notice: TaskNotice,
-        existing: tuple[str | None, str] | None,
-        parent: tuple[str | None, str] | None,
+        existing: _Ref | None,
+        parent: _Ref | None,
     ) -> tuple[str, str]:
         from activities.slack_transport import SlackRef, SlackTransport
 

@@ -44,6 +44,8 @@ ACTIVITY_RETRY = RetryPolicy(
     non_retryable_error_types=["UnknownCustomer", "UnknownCase", "SlackRefused"],
 )
 SYSTEM_ACTOR = "winback"
+# Store writes are short and idempotent (keyed), so they run as local activities: no server
+# round trip per audit line. Deliveries stay regular activities (Slack may be slow or down).
 
 
 @workflow.defn(name="RescueWorkflow")
@@ -61,7 +63,7 @@ class RescueWorkflow:
                 type="RescueInputInvalid", non_retryable=True,
             )
         s.inp, s.plan = inp, inp.plan
-        s.case = await workflow.execute_activity(
+        s.case = await workflow.execute_local_activity(
             "open_rescue_case",
             OpenCaseInput(
                 workflow_id=wid, customer_id=inp.customer_id, episode=inp.episode,
@@ -76,7 +78,7 @@ class RescueWorkflow:
         )
         s.assignee = s.case.assignee
         s.moved_on(workflow.now())
-        s.audit("opened", None, SYSTEM_ACTOR, workflow.now(), {"assignee": s.assignee or ""})
+        s.history.append(f"{workflow.now().isoformat(timespec='seconds')} {SYSTEM_ACTOR} opened")
         await self._flush()
         while s.outcome is None:
             await self._wait_or_fire(follow_up=False)
@@ -106,7 +108,7 @@ class RescueWorkflow:
         s = self._s
         while s.pending or s.notices:
             if s.pending:
-                await workflow.execute_activity(
+                await workflow.execute_local_activity(
                     "record_rescue_event", s.pending[0],
                     start_to_close_timeout=timedelta(seconds=30), retry_policy=ACTIVITY_RETRY,
                 )
