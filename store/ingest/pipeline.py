@@ -189,10 +189,7 @@ def _validate(
     progress.advance(rows % PROGRESS_EVERY)
     for late in validator.finish():
         errors.add(late.row, late.line, late.field, late.reason)
-    if not errors.total:
-        return records, rows
-    records.clear()
-    return records, rows
+    return (records if not errors.total else []), rows
 
 
 def _known_columns(
