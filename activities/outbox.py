@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +34,7 @@ class OutboxTask:
     offer_ids: tuple[str, ...] = ()
 
 
-def _notice_part(row: TaskMessage, key: str) -> object:
+def _notice_part(row: TaskMessage, key: str) -> Any:
     notice = row.blocks[0] if row.blocks and isinstance(row.blocks[0], dict) else {}
     return notice.get(key)
 

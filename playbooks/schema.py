@@ -114,8 +114,8 @@ class PartialTimingsModel(_Strict):
 class SegmentOverride(_Strict):
     """Replaces whole steps and single timings for customers of one segment."""
 
-    steps: PartialStepsModel = Field(default_factory=PartialStepsModel)
-    timings: PartialTimingsModel = Field(default_factory=PartialTimingsModel)
+    steps: PartialStepsModel = PartialStepsModel()
+    timings: PartialTimingsModel = PartialTimingsModel()
 
 
 class ScenarioModel(_Strict):
@@ -129,7 +129,7 @@ class EligibilityModel(_Strict):
 
     scenarios: list[Literal["at_risk", "lapsed"]] = Field(default_factory=list)
     segments: list[str] = Field(default_factory=list)
-    min_value: float = Field(0.0, ge=0)
+    min_value: float = Field(default=0.0, ge=0)
     reason_keywords: list[str] = Field(default_factory=list)
 
 
@@ -137,12 +137,12 @@ class OfferModel(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
     description: str = ""
-    eligibility: EligibilityModel = Field(default_factory=EligibilityModel)
-    max_value: float | None = Field(None, ge=0, description="Most this offer may cost per case.")
+    eligibility: EligibilityModel = EligibilityModel()
+    max_value: float | None = Field(default=None, ge=0, description="Most this offer may cost per case.")
 
 
 class LimitsModel(_Strict):
-    max_offers_per_case: int = Field(3, ge=1)
+    max_offers_per_case: int = Field(default=3, ge=1)
 
 
 class AssignmentModel(_Strict):
@@ -159,8 +159,8 @@ class Playbook(_Strict):
     description: str = ""
     scenarios: dict[Literal["at_risk", "lapsed"], ScenarioModel]
     offers: list[OfferModel] = Field(default_factory=list)
-    limits: LimitsModel = Field(default_factory=LimitsModel)
-    assignment: AssignmentModel = Field(default_factory=AssignmentModel)
+    limits: LimitsModel = LimitsModel()
+    assignment: AssignmentModel = AssignmentModel()
 
     @model_validator(mode="after")
     def _complete(self) -> Playbook:
