@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from playbooks.loader import load_playbook, resolve_plan
 from playbooks.schema import Playbook
+from store.base import utcnow
 from store.db import transaction
-from store.models import Customer, Flag, RescueCase
+from store.models import Customer, Flag, RescueCase, RescueEvent
 from winback.settings import Settings
 from workflows.rescue_messages import RescueInput, RescueResult
 
@@ -67,14 +69,41 @@ class RescueStarter:
         self._task_queue = task_queue or settings.task_queue
 
     async def start_for_flag(self, req: StartRescueRequest) -> StartRescueResult:
-        prepared = await asyncio.to_thread(self._prepare, None, None, req.flag_id)
+        prepared = await self._prepare_live(None, None, req.flag_id)
         return await self._start(prepared, req.flag_id)
 
     async def start_for_customer(
         self, external_id: str, scenario: str = "at_risk"
     ) -> StartRescueResult:
-        prepared = await asyncio.to_thread(self._prepare, external_id, scenario, None)
+        prepared = await self._prepare_live(external_id, scenario, None)
         return await self._start(prepared, None)
+
+    async def _prepare_live(
+        self, external_id: str | None, scenario: str | None, flag_id: int | None
+    ) -> _Prepared:
+        """As _prepare, but an open case whose workflow is gone (terminated, say) is closed
+        first, so a customer is never stuck behind a rescue nobody can work."""
+        prepared = await asyncio.to_thread(self._prepare, external_id, scenario, flag_id)
+        if not prepared.existing:
+            return prepared
+        ended = await self._ended_status(prepared.workflow_id)
+        if ended is None:
+            return prepared
+        await asyncio.to_thread(close_abandoned_case, self._sessions, prepared.workflow_id, ended)
+        return await asyncio.to_thread(self._prepare, external_id, scenario, flag_id)
+
+    async def _ended_status(self, workflow_id: str) -> str | None:
+        """None while the workflow runs; else how it ended (e.g. TERMINATED, NOT_FOUND)."""
+        try:
+            description = await self._client.get_workflow_handle(workflow_id).describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return "NOT_FOUND"
+            raise
+        status = description.status
+        if status in (None, WorkflowExecutionStatus.RUNNING):
+            return None
+        return status.name
 
     @activity.defn(name="start_rescue_for_flag")
     async def start_rescue_for_flag(self, req: StartRescueRequest) -> StartRescueResult:
@@ -159,6 +188,24 @@ class RescueStarter:
             if flag is not None:
                 flag.status = "started" if started else "skipped"
                 flag.workflow_id = workflow_id
+
+
+def close_abandoned_case(
+    sessions: sessionmaker[Session], workflow_id: str, how_it_ended: str
+) -> None:
+    """Close an open case whose workflow ended without an outcome, with an audit line."""
+    with transaction(sessions) as session:
+        case = session.scalar(select(RescueCase).where(RescueCase.workflow_id == workflow_id))
+        if case is None or case.status != "open":
+            return
+        now = utcnow()
+        reason = f"rescue workflow ended without an outcome ({how_it_ended})"
+        case.status, case.current_step, case.closed_at = "no_contact", "closed", now
+        case.outcome_reason = reason
+        session.add(RescueEvent(
+            case_id=case.id, event_key=f"{workflow_id}:abandoned", kind="abandoned",
+            actor="winback", at=now, data={"ended": how_it_ended},
+        ))
 
 
 def _business_error(message: str) -> ApplicationError:

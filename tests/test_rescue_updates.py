@@ -158,7 +158,16 @@ async def test_starting_twice_returns_the_open_rescue(
                 return int(session.scalar(select(func.count()).select_from(RescueCase)) or 0)
 
         assert await eventually(lambda: cases() == 2)
-        await temporal_client.get_workflow_handle(second.workflow_id).terminate("test done")
+        # A rescue whose workflow was terminated must not block the customer forever.
+        await temporal_client.get_workflow_handle(second.workflow_id).terminate("ops cleanup")
+        third = await world.starter.start_for_customer(customer)
+        assert third.started and third.workflow_id == f"rescue-{customer}-3"
+        await temporal_client.get_workflow_handle(third.workflow_id).terminate("test done")
     with sqlite_sessions() as session:
         flag = session.get(Flag, flag_id)
+        abandoned = session.scalar(
+            select(RescueCase).where(RescueCase.workflow_id == second.workflow_id)
+        )
+        assert abandoned is not None and abandoned.status == "no_contact"
+        assert abandoned.outcome_reason is not None and "TERMINATED" in abandoned.outcome_reason
     assert flag is not None and (flag.status, flag.workflow_id) == ("skipped", first.workflow_id)
