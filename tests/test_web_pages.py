@@ -86,6 +86,15 @@ def test_pipeline_page_matches_sql_and_filters(engine: Engine, sessions: session
                              page)
         assert number(web.get("/pipeline?days=30").text, "kpi-flagged") != number(
             web.get("/pipeline?days=90").text, "kpi-flagged")
+        # A new audit line shows at once (the page's cache is keyed on the newest event).
+        before = len(claimed)
+        unclaimed = next(c.id for c in cases if c.id not in claimed)
+        db.execute(text("INSERT INTO rescue_events (case_id, event_key, kind, step, actor, at, "
+                        "data) VALUES (:c, 'late-claim', 'claimed', 'claim', 'ana', :at, '{}')"),
+                   {"c": unclaimed, "at": now})
+        db.commit()
+        page = web.get("/pipeline?days=90").text
+        assert re.search(rf'data-step="claimed"><td>claimed</td><td class="n">{before + 1}<', page)
 
 
 def _aware(value: object) -> datetime:

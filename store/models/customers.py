@@ -26,6 +26,13 @@ EVENT_KINDS = (
 
 class Customer(Base):
     __tablename__ = "customers"
+    # Covering indexes: the dashboard's new/lost per period (with segment/team filters) are
+    # answered from the index alone, fast at a million customers.
+    __table_args__ = (
+        Index("ix_customers_new_flow", "start_date", "segment", "team", "value_per_year"),
+        Index("ix_customers_lost_flow", "status_changed_on", "status", "segment", "team",
+              "value_per_year"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(128), unique=True)
@@ -35,11 +42,11 @@ class Customer(Base):
     team: Mapped[str | None] = mapped_column(String(64), index=True)
     value_per_year: Mapped[float] = mapped_column(Float, default=0.0)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
-    start_date: Mapped[date | None] = mapped_column(Date, index=True)  # dashboard: new per period
+    start_date: Mapped[date | None] = mapped_column(Date)
     renewal_date: Mapped[date | None] = mapped_column(Date)
     has_contract: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16), default="active", index=True)
-    status_changed_on: Mapped[date | None] = mapped_column(Date, index=True)  # lost per period
+    status_changed_on: Mapped[date | None] = mapped_column(Date)
     attributes: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -60,7 +60,7 @@ class RescueEvent(Base):
 
     __tablename__ = "rescue_events"
     # The dashboard's funnel groups a case's events by kind.
-    __table_args__ = (Index("ix_rescue_events_case_kind", "case_id", "kind"),)
+    __table_args__ = (Index("ix_rescue_events_case_kind", "case_id", "kind", "step"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("rescue_cases.id", ondelete="CASCADE"))

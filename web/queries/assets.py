@@ -71,16 +71,22 @@ def _filtered(query: Select[tuple[object, ...]], filters: Filters) -> Select[tup
     return query
 
 
-def _by_day(session: Session, day_column: object, where: list[object], filters: Filters,
-            start: date, end: date) -> dict[date, tuple[int, float]]:
-    query = select(day_column, func.count(), func.coalesce(func.sum(Customer.value_per_year), 0.0))
-    query = query.where(day_column >= start, day_column < end, *where)  # type: ignore[operator]
-    query = _filtered(query.group_by(day_column), filters)  # type: ignore[arg-type]
-    return {as_date(d): (int(c), float(v)) for d, c, v in session.execute(query)}
+def _by_day(session: Session, day_column: object, extra: list[object], filters: Filters,
+            start: date, end: date) -> list[tuple[date, str, int, float]]:
+    """(day, status, count, value) rows in [start, end): one covering-index range scan.
+    Status is grouped only when `extra` filters on it (the lost flow's index holds it)."""
+    keys = [day_column, Customer.status] if extra else [day_column]
+    query = select(*keys, func.count(), func.coalesce(func.sum(Customer.value_per_year), 0.0))
+    query = query.where(day_column >= start, day_column < end, *extra)  # type: ignore[operator]
+    query = _filtered(query.group_by(*keys), filters)  # type: ignore[arg-type]
+    rows = session.execute(query).all()
+    if not extra:
+        return [(as_date(d), "", int(c), float(v)) for d, c, v in rows]
+    return [(as_date(d), str(s), int(c), float(v)) for d, s, c, v in rows]
 
 
-def _bucket(days: dict[date, tuple[int, float]], period: Period) -> tuple[int, float]:
-    inside = [v for d, v in days.items() if period.start <= d < period.end]
+def _bucket(rows: list[tuple[date, str, int, float]], period: Period) -> tuple[int, float]:
+    inside = [(c, v) for d, _, c, v in rows if period.start <= d < period.end]
     return sum(c for c, _ in inside), sum(v for _, v in inside)
 
 
@@ -91,17 +97,13 @@ def assets_report(session: Session, periods: list[Period], filters: Filters) -> 
     lost_days = _by_day(session, Customer.status_changed_on,
                         [Customer.status.in_(LOST_STATUSES)], filters, start, end)
     flows = [PeriodFlow(p, *_bucket(new_days, p), *_bucket(lost_days, p)) for p in periods]
-
-    status_q = select(Customer.status, func.count()).where(
-        Customer.status.in_(LOST_STATUSES),
-        Customer.status_changed_on >= start, Customer.status_changed_on < end,
-    ).group_by(Customer.status)
-    by_status = {s: int(c) for s, c in session.execute(_filtered(status_q, filters))}
+    by_status: dict[str, int] = defaultdict(int)
+    for _, status, count, _ in lost_days:
+        by_status[status] += count
 
     reason_q = (
         select(RescueCase.lost_category_id, Category.name, JourneyStage.name,
                func.count(), func.coalesce(func.sum(RescueCase.value_at_risk), 0.0))
-        .join(Customer, Customer.id == RescueCase.customer_id)
         .outerjoin(Category, Category.id == RescueCase.lost_category_id)
         .outerjoin(JourneyStage, JourneyStage.id == Category.stage_id)
         .where(RescueCase.status == "lost", RescueCase.closed_at >= day_start(start),
@@ -110,7 +112,10 @@ def assets_report(session: Session, periods: list[Period], filters: Filters) -> 
     )
     reasons: list[Reason] = []
     stage_totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
-    for cat_id, cat_name, stage_name, count, value in session.execute(_filtered(reason_q, filters)):
+    if filters.segment or filters.team:
+        reason_q = _filtered(reason_q.join(Customer, Customer.id == RescueCase.customer_id),
+                             filters)
+    for cat_id, cat_name, stage_name, count, value in session.execute(reason_q):
         label = cat_name or cat_id or "not coded"
         stage = stage_name or "not coded"
         reasons.append(Reason(label, stage, int(count), float(value)))
@@ -122,7 +127,7 @@ def assets_report(session: Session, periods: list[Period], filters: Filters) -> 
     coded = sum(r.count for r in reasons if r.label != "not coded")
     lost_total = sum(f.lost_count for f in flows)
     return AssetsReport(
-        flows=flows, reasons=reasons, stages=stages, by_status=by_status,
+        flows=flows, reasons=reasons, stages=stages, by_status=dict(by_status),
         uncoded_lost=max(lost_total - coded, 0),
         segments=distinct_values(session, Customer.segment),
         teams=distinct_values(session, Customer.team),

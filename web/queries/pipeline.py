@@ -1,15 +1,18 @@
 """The defector pipeline: funnel from flagged to outcome, save rate, speed, and open work.
 
 A case "reached" a step when its audit trail (RescueEvent) has a claim or a logged step;
-outcomes come from RescueCase.status. All counts are one GROUP BY per question.
+outcomes come from RescueCase.status. Two scans of the window: the events for the funnel, and
+one grouped pass over the cases from which every other breakdown is summed.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Select, and_, case, extract, func, literal, select
+from sqlalchemy import Row, Select, case, extract, func, literal, select
 from sqlalchemy.orm import Session
 
 from store.base import UTCDateTime
@@ -58,41 +61,20 @@ def _cases(query: Select[tuple[object, ...]], since: datetime, filters: Filters
     return query
 
 
-def _reached(kinds: tuple[str, ...], step: str | None = None) -> object:
-    condition = RescueEvent.kind.in_(kinds)
-    if step:
-        condition = and_(condition, RescueEvent.step == step)
-    return func.max(case((condition, 1), else_=0))
-
-
-def _funnel(session: Session, since: datetime, filters: Filters
-            ) -> tuple[list[int], dict[str, int]]:
-    per_case = (
-        select(
-            RescueEvent.case_id.label("case_id"),
-            _reached(CLAIM_EVENT_KINDS).label("claimed"),
-            _reached(STEP_EVENT_KINDS, "initiate").label("initiated"),
-            _reached(STEP_EVENT_KINDS, "probe").label("probed"),
-            _reached(STEP_EVENT_KINDS, "offer").label("offered"),
-        )
-        .group_by(RescueEvent.case_id)
-        .subquery()
-    )
+def _funnel(session: Session, since: datetime, filters: Filters) -> list[int]:
+    """Cases that were claimed / initiated / probed / offered: distinct cases per event kind,
+    read from the (case_id, kind, step) index for the cases in the window."""
     query = _cases(
-        select(
-            func.count(RescueCase.id),
-            func.coalesce(func.sum(per_case.c.claimed), 0),
-            func.coalesce(func.sum(per_case.c.initiated), 0),
-            func.coalesce(func.sum(per_case.c.probed), 0),
-            func.coalesce(func.sum(per_case.c.offered), 0),
-        ).select_from(RescueCase).outerjoin(per_case, per_case.c.case_id == RescueCase.id),
+        select(RescueEvent.kind, RescueEvent.step, func.count(func.distinct(RescueEvent.case_id)))
+        .join(RescueCase, RescueCase.id == RescueEvent.case_id)
+        .where(RescueEvent.kind.in_(CLAIM_EVENT_KINDS + STEP_EVENT_KINDS))
+        .group_by(RescueEvent.kind, RescueEvent.step),
         since, filters,
     )
-    counts = [int(v) for v in session.execute(query).one()]
-    status_q = _cases(select(RescueCase.status, func.count()).group_by(RescueCase.status),
-                      since, filters)
-    outcomes = {str(s): int(c) for s, c in session.execute(status_q)}
-    return counts, outcomes
+    reached: dict[str, int] = defaultdict(int)
+    for kind, step, count in session.execute(query):
+        reached["claim" if kind in CLAIM_EVENT_KINDS else str(step)] += int(count)
+    return [reached[s] for s in ("claim", "initiate", "probe", "offer")]
 
 
 def hours_between(session: Session, start: object, end: object) -> object:
@@ -102,59 +84,79 @@ def hours_between(session: Session, start: object, end: object) -> object:
     return extract("epoch", end - start) / 3600.0  # type: ignore[operator]
 
 
-def pipeline_report(session: Session, now: datetime, days: int, filters: Filters,
-                    overdue_days: int = 7) -> PipelineReport:
-    since = now - timedelta(days=days)
-    counts, outcomes = _funnel(session, since, filters)
-    labels = ["flagged", "claimed", "initiated", "probed", "offered"]
-    closed = [outcomes.get(s, 0) for s in CLOSED_STATUSES]
-    funnel: list[FunnelStep] = []
-    for i, (label, count) in enumerate(zip(labels + list(CLOSED_STATUSES), counts + closed,
-                                           strict=True)):
-        # Steps convert from the step before; outcomes are shares of all flagged.
-        base = (counts[i - 1] if i < len(counts) else counts[0]) if i else None
-        funnel.append(FunnelStep(label, count, (count / base) if base else None))
-    decided = sum(closed)
-
-    money = _cases(select(func.coalesce(func.sum(RescueCase.value_at_risk), 0.0),
-                          func.coalesce(func.sum(RescueCase.value_saved), 0.0),
-                          func.avg(hours_between(session, RescueCase.opened_at,
-                                                 RescueCase.first_contact_at))),
-                   since, filters)
-    at_risk, saved, first_contact = session.execute(money).one()
-
-    open_only = RescueCase.status == "open"
+def _case_groups(session: Session, now: datetime, since: datetime, filters: Filters,
+                 overdue_days: int) -> list[Row[Any]]:
+    """One scan of the window's cases, grouped by everything the page breaks them down by."""
     now_sql = literal(now, UTCDateTime())
     age_days = hours_between(session, RescueCase.opened_at, now_sql) / 24.0  # type: ignore[operator]
     bucket = case(*[(age_days < (hi + 1 if hi is not None else 10**9), label)
-                    for _, hi, label in AGE_BUCKETS])
-    ages = dict(session.execute(_cases(select(bucket, func.count()).where(open_only)
-                                       .group_by(bucket), since, filters)).all())
-    team = func.coalesce(RescueCase.team, "(no team)")
-    by_team = session.execute(_cases(
-        select(team, func.count(), func.coalesce(func.sum(RescueCase.value_at_risk), 0.0))
-        .where(open_only).group_by(team).order_by(team), since, filters)).all()
-    owner = func.coalesce(RescueCase.assignee, "(unassigned)")
-    by_owner = session.execute(_cases(
-        select(team, owner, func.count()).where(open_only).group_by(team, owner)
-        .order_by(team, owner), since, filters)).all()
-    team_status: dict[str, dict[str, int]] = {}
-    for t, s, c in session.execute(_cases(select(team, RescueCase.status, func.count())
-                                          .group_by(team, RescueCase.status), since, filters)):
-        team_status.setdefault(str(t), {})[str(s)] = int(c)
-    overdue = session.execute(_cases(select(func.count()).where(
-        open_only, RescueCase.opened_at < now - timedelta(days=overdue_days)), since, filters)
-    ).scalar_one()
-    escalated = session.execute(_cases(select(func.count()).where(
-        open_only, RescueCase.escalated.is_(True)), since, filters)).scalar_one()
+                    for _, hi, label in AGE_BUCKETS]).label("bucket")
+    team = func.coalesce(RescueCase.team, "(no team)").label("team")
+    owner = func.coalesce(RescueCase.assignee, "(unassigned)").label("owner")
+    overdue = case((RescueCase.opened_at < now - timedelta(days=overdue_days), 1), else_=0)
+    # Per-case values in a subquery, grouped outside: PostgreSQL cannot match a GROUP BY
+    # expression that holds bound parameters (the age bucket) to the same select expression.
+    rows = _cases(select(
+        team, owner, RescueCase.status.label("status"), RescueCase.escalated.label("escalated"),
+        bucket, RescueCase.value_at_risk.label("at_risk"), RescueCase.value_saved.label("saved"),
+        hours_between(session, RescueCase.opened_at, RescueCase.first_contact_at
+                      ).label("contact_hours"),  # type: ignore[attr-defined]
+        RescueCase.first_contact_at.label("first_contact_at"), overdue.label("overdue"),
+    ), since, filters).subquery()
+    keys = [rows.c.team, rows.c.owner, rows.c.status, rows.c.escalated, rows.c.bucket]
+    query = select(
+        *keys, func.count().label("n"),
+        func.coalesce(func.sum(rows.c.at_risk), 0.0).label("at_risk"),
+        func.coalesce(func.sum(rows.c.saved), 0.0).label("saved"),
+        func.sum(rows.c.contact_hours).label("contact_hours"),
+        func.count(rows.c.first_contact_at).label("contacted"),
+        func.sum(rows.c.overdue).label("overdue"),
+    ).group_by(*keys)
+    return list(session.execute(query).all())
+
+
+def pipeline_report(session: Session, now: datetime, days: int, filters: Filters,
+                    overdue_days: int = 7) -> PipelineReport:
+    since = now - timedelta(days=days)
+    counts = _funnel(session, since, filters)
+    groups = _case_groups(session, now, since, filters, overdue_days)
+    outcomes: dict[str, int] = defaultdict(int)
+    team_status: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    ages: dict[str, int] = defaultdict(int)
+    by_team: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    by_owner: dict[tuple[str, str], int] = defaultdict(int)
+    overdue = escalated = contacted = 0
+    at_risk = saved = contact_hours = 0.0
+    for g in groups:
+        outcomes[g.status] += g.n
+        team_status[g.team][g.status] += g.n
+        at_risk, saved = at_risk + g.at_risk, saved + g.saved
+        contact_hours += g.contact_hours or 0.0
+        contacted += g.contacted
+        if g.status == "open":
+            ages[g.bucket] += g.n
+            by_team[g.team][0] += g.n
+            by_team[g.team][1] += g.at_risk
+            by_owner[(g.team, g.owner)] += g.n
+            overdue += int(g.overdue or 0)
+            escalated += g.n if g.escalated else 0
+    flagged = sum(outcomes.values())
+    labels = ["flagged", "claimed", "initiated", "probed", "offered", *CLOSED_STATUSES]
+    values = [flagged, *counts, *(outcomes.get(s, 0) for s in CLOSED_STATUSES)]
+    funnel = []
+    for i, (label, count) in enumerate(zip(labels, values, strict=True)):
+        # Steps convert from the step before; outcomes are shares of all flagged.
+        base = (values[i - 1] if i < 5 else flagged) if i else None
+        funnel.append(FunnelStep(label, count, (count / base) if base else None))
+    decided = sum(outcomes.get(s, 0) for s in CLOSED_STATUSES)
     return PipelineReport(
-        funnel=funnel, outcomes=outcomes, open_cases=outcomes.get("open", 0),
+        funnel=funnel, outcomes=dict(outcomes), open_cases=outcomes.get("open", 0),
         save_rate=(outcomes.get("rescued", 0) / decided) if decided else None,
-        value_at_risk=float(at_risk), value_saved=float(saved),
-        hours_to_first_contact=float(first_contact) if first_contact is not None else None,
-        open_by_age=[(label, int(ages.get(label, 0))) for _, _, label in AGE_BUCKETS],
-        open_by_team=[(str(t), int(c), float(v)) for t, c, v in by_team],
-        open_by_owner=[(str(t), str(o), int(c)) for t, o, c in by_owner],
-        team_outcomes=sorted(team_status.items()),
-        overdue=int(overdue), escalated=int(escalated),
+        value_at_risk=at_risk, value_saved=saved,
+        hours_to_first_contact=(contact_hours / contacted) if contacted else None,
+        open_by_age=[(label, ages.get(label, 0)) for _, _, label in AGE_BUCKETS],
+        open_by_team=[(t, int(c), float(v)) for t, (c, v) in sorted(by_team.items())],
+        open_by_owner=[(t, o, c) for (t, o), c in sorted(by_owner.items())],
+        team_outcomes=sorted((t, dict(s)) for t, s in team_status.items()),
+        overdue=overdue, escalated=escalated,
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 08:24:30.380231
+Create Date: 2026-11-25 08:30:24.553585
 """
 
 from collections.abc import Sequence
@@ -54,10 +54,10 @@ def upgrade() -> None:
     sa.UniqueConstraint('external_id', name=op.f('uq_customers_external_id'))
     )
     with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.create_index('ix_customers_lost_flow', ['status_changed_on', 'status', 'segment', 'team', 'value_per_year'], unique=False)
+        batch_op.create_index('ix_customers_new_flow', ['start_date', 'segment', 'team', 'value_per_year'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_segment'), ['segment'], unique=False)
-        batch_op.create_index(batch_op.f('ix_customers_start_date'), ['start_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_status'), ['status'], unique=False)
-        batch_op.create_index(batch_op.f('ix_customers_status_changed_on'), ['status_changed_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_team'), ['team'], unique=False)
 
     op.create_table('journey_stages',
@@ -240,7 +240,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('event_key', name=op.f('uq_rescue_events_event_key'))
     )
     with op.batch_alter_table('rescue_events', schema=None) as batch_op:
-        batch_op.create_index('ix_rescue_events_case_kind', ['case_id', 'kind'], unique=False)
+        batch_op.create_index('ix_rescue_events_case_kind', ['case_id', 'kind', 'step'], unique=False)
 
     op.create_table('task_messages',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -324,10 +324,10 @@ def downgrade() -> None:
     op.drop_table('journey_stages')
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customers_team'))
-        batch_op.drop_index(batch_op.f('ix_customers_status_changed_on'))
         batch_op.drop_index(batch_op.f('ix_customers_status'))
-        batch_op.drop_index(batch_op.f('ix_customers_start_date'))
         batch_op.drop_index(batch_op.f('ix_customers_segment'))
+        batch_op.drop_index('ix_customers_new_flow')
+        batch_op.drop_index('ix_customers_lost_flow')
 
     op.drop_table('customers')
     with op.batch_alter_table('category_daily', schema=None) as batch_op:
