@@ -61,6 +61,8 @@ class TaskDelivery:
             existing = (row.channel, row.ts) if row.ts else None
             parent = _row(session, notice.parent_key) if notice.parent_key else None
             parent_ref = (parent.channel, parent.ts) if parent and parent.ts else None
+            if parent is not None and parent.recipient != notice.recipient_handle:
+                parent_ref = None  # an escalation to the lead: their own DM, not a thread
         return existing, parent_ref
 
     def _remember_slack(

@@ -9,13 +9,15 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from store.models import RescueCase, RescueEvent, TaskMessage
+from store.db import transaction
+from store.models import RescueCase, RescueEvent, TaskMessage, TeamMember
 from tests.support.rescue_world import eventually, fast_playbook, rescue_world, seed, unique_id
+from tests.support.slack_stub import BOT_TOKEN, SlackStub
 from tests.test_rescue_workflow import walk_conversation
 from workflows.rescue_messages import (
     QUERY_STATUS,
@@ -109,3 +111,36 @@ async def test_follow_up_timer_fires_and_follow_up_closes_the_rescue(
         )
     assert kinds[-3:] == ["reminder", "follow_up_done", "closed"]
     assert follow_up is not None and not follow_up.open and "credit note" in follow_up.text
+
+
+async def test_reminder_threads_under_the_task_and_escalation_reaches_the_lead_in_slack(
+    time_skipping_env: WorkflowEnvironment, sqlite_sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    customer = unique_id()
+    seed(sqlite_sessions, customer)
+    with transaction(sqlite_sessions) as session:
+        for handle, slack_id in (("ana", "U_ANA"), ("lee", "U_LEE")):
+            session.execute(
+                update(TeamMember).where(TeamMember.handle == handle)
+                .values(slack_user_id=slack_id)
+            )
+    playbook = fast_playbook(reminder_after=DAY, escalate_after=2 * DAY, give_up_after=4 * DAY)
+    with SlackStub() as slack:
+        slack.add_user("U_ANA", "ana")
+        slack.add_user("U_LEE", "lee")
+        async with rescue_world(
+            time_skipping_env.client, sqlite_sessions, tmp_path, playbook,
+            slack_bot_token=BOT_TOKEN, slack_base_url=slack.base_url,
+        ) as world:
+            started = await world.starter.start_for_customer(customer)
+            await time_skipping_env.sleep(timedelta(days=5))
+            handle = time_skipping_env.client.get_workflow_handle(
+                started.workflow_id, result_type=RescueResult
+            )
+            assert (await handle.result()).outcome == "no_contact"
+        to_ana, to_lee = slack.posts("DU_ANA"), slack.posts("DU_LEE")
+    task = next(m for m in to_ana if m.thread_ts is None)
+    reminders = [m for m in to_ana if m.thread_ts == task.ts]
+    assert len(to_ana) == 2 and len(reminders) == 1  # the task, and one reminder in its thread
+    assert task.text.startswith("Rescue closed")  # updated in place when it gave up
+    assert len(to_lee) == 1 and to_lee[0].thread_ts is None  # escalation in the lead's DM
