@@ -9,12 +9,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
 from store.models import ActivityEvent, Customer, FeedbackItem, TeamMember
+from winback.cli import build_app
 from winback.demo.customers import TELCO, cdnow_customers, telco_customers
 from winback.demo.feedback import SPIKE_DAYS, SPIKE_ITEMS
 from winback.demo.load import DemoSize, LoadCounts, load_demo_data
 from winback.demo.sources import DemoDataError, noon
+from winback.settings import get_settings
 
 TODAY = date(2026, 11, 25)
 SMALL = DemoSize(cdnow_customers=150, telco_customers=300, feedback_scale=6)
@@ -108,3 +111,19 @@ def test_bad_sample_row_names_file_row_and_field(tmp_path: Path) -> None:
     broken.write_text("\n".join([lines[0], lines[1], second]))
     with pytest.raises(DemoDataError, match=r"telco\.csv: row 2, field 'Contract'.*Weekly"):
         telco_customers(TODAY, path=broken)
+
+
+def test_demo_command_loads_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WINBACK_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("WINBACK_DATABASE_URL", f"sqlite:///{tmp_path / 'winback.db'}")
+    get_settings.cache_clear()
+    try:
+        first = CliRunner().invoke(build_app(), ["demo", "--no-up", "--quick"])
+        second = CliRunner().invoke(build_app(), ["demo", "--no-up", "--quick"])
+    finally:
+        get_settings.cache_clear()
+    assert first.exit_code == 0, first.output
+    assert "loaded 1500 customers" in first.output
+    assert second.exit_code == 0, second.output
+    assert "loaded 0 customers, 0 events, 0 feedback items, 0 team members" in second.output
+    assert "winback is up" not in second.output  # --no-up: the stack was not started

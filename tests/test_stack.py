@@ -4,6 +4,7 @@ a second start reuses the stored Temporal and winback state."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -17,6 +18,12 @@ from pathlib import Path
 import httpx
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
+from typer.testing import CliRunner
+
+from winback.cli import build_app
+from winback.commands.stack import run_stack
+from winback.settings import Settings, get_settings
 
 WINBACK = Path(sys.executable).parent / "winback"
 
@@ -152,27 +159,67 @@ async def test_up_serves_stops_cleanly_and_keeps_state(stack_dir: Path) -> None:
     assert (stack_dir / "state" / "winback.db").exists()
 
 
-def test_up_refuses_a_port_in_use(tmp_path: Path) -> None:
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """WINBACK_* for an in-process CLI run; the cached settings are re-read around it."""
     env = _stack_env(tmp_path / "state")
+    for key, value in env.items():
+        if key.startswith("WINBACK_"):
+            monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    # The commands call asyncio.run, which clears this thread's event loop when it ends;
+    # put pytest-asyncio's session loop back for the async tests that follow.
+    session_loop = asyncio.get_event_loop_policy().get_event_loop()
+    yield env
+    asyncio.set_event_loop(session_loop)
+    get_settings.cache_clear()
+
+
+def test_up_refuses_a_port_in_use(cli_env: dict[str, str], tmp_path: Path) -> None:
     with socket.socket() as holder:
-        holder.bind(("127.0.0.1", int(env["WINBACK_WEB_PORT"])))
+        holder.bind(("127.0.0.1", int(cli_env["WINBACK_WEB_PORT"])))
         holder.listen()
-        result = subprocess.run(
-            [str(WINBACK), "up"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
-        )
-    assert result.returncode == 1
-    assert f"port {env['WINBACK_WEB_PORT']}" in result.stdout
-    assert "already in use" in result.stdout and "WINBACK_WEB_PORT" in result.stdout
-    assert _processes_using(tmp_path) == []
+        result = CliRunner().invoke(build_app(), ["up"])
+    assert result.exit_code == 1
+    assert f"port {cli_env['WINBACK_WEB_PORT']} on 127.0.0.1 (dashboard)" in result.output
+    assert "already in use" in result.output and "WINBACK_WEB_PORT" in result.output
+    assert _processes_using(tmp_path) == []  # refused before starting the dev server
 
 
-async def test_worker_command_explains_unreachable_temporal(tmp_path: Path) -> None:
+def test_worker_command_explains_unreachable_temporal(
+    cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    address = f"127.0.0.1:{_free_port()}"
+    monkeypatch.setenv("WINBACK_TEMPORAL_ADDRESS", address)
+    get_settings.cache_clear()
+    result = CliRunner().invoke(build_app(), ["worker"])
+    assert result.exit_code == 1
+    assert f"cannot reach Temporal at {address}" in result.output
+
+
+async def test_up_uses_a_configured_temporal_without_a_dev_server(
+    tmp_path: Path, temporal_env: WorkflowEnvironment
+) -> None:
     env = _stack_env(tmp_path / "state")
-    env["WINBACK_TEMPORAL_ADDRESS"] = f"127.0.0.1:{_free_port()}"
-    process = await asyncio.create_subprocess_exec(
-        str(WINBACK), "worker", env=env, cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    output, _ = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 1
-    assert b"cannot reach Temporal" in output
+    settings = Settings(
+        data_dir=tmp_path / "state",
+        database_url=env["WINBACK_DATABASE_URL"],
+        temporal_address=temporal_env.client.service_client.config.target_host,
+        task_queue=f"stack-{uuid.uuid4()}",
+        web_port=int(env["WINBACK_WEB_PORT"]),
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_stack(settings, stop))
+    async with httpx.AsyncClient() as http:
+        for _ in range(100):
+            assert not running.done(), running.exception()
+            with contextlib.suppress(httpx.HTTPError):
+                if (await http.get(f"http://127.0.0.1:{settings.web_port}/healthz")).is_success:
+                    break
+            await asyncio.sleep(0.2)
+        else:
+            raise AssertionError("dashboard never answered")
+    assert _processes_using(tmp_path) == []
+    stop.set()
+    await asyncio.wait_for(running, 30)
+    assert not (tmp_path / "state" / "temporal.db").exists()
