@@ -47,13 +47,12 @@ def _round_robin(session: Session, team: str, members: list[str]) -> str:
 
 def _least_loaded(session: Session, members: list[str]) -> str:
     """The member with the fewest open cases (ties: alphabetical)."""
-    counts = dict(
-        session.execute(
-            select(RescueCase.assignee, func.count())
-            .where(RescueCase.status == "open", RescueCase.assignee.in_(members))
-            .group_by(RescueCase.assignee)
-        ).tuples()
-    )
+    rows = session.execute(
+        select(RescueCase.assignee, func.count())
+        .where(RescueCase.status == "open", RescueCase.assignee.in_(members))
+        .group_by(RescueCase.assignee)
+    ).tuples()
+    counts = {handle: count for handle, count in rows}
     return min(members, key=lambda handle: (counts.get(handle, 0), handle))
 
 
@@ -85,7 +84,7 @@ def assign(
     assignee_row = owner_row if owner else (_member(session, assignee) if assignee else None)
     if assignee_row is not None and assignee_row.lead_handle:
         leads.add(assignee_row.lead_handle)
-    people = [m for m in members] + [r for r in (assignee_row,) if r is not None]
+    people = list(members) + [r for r in (assignee_row,) if r is not None]
     people += [m for h in leads if (m := _member(session, h)) is not None]
     return Assignment(
         assignee=assignee,
