@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+import numpy as np
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -72,17 +73,25 @@ def latin_share(text: str) -> float:
 
 
 def build_features(char_weight: float = 1.0) -> ColumnTransformer:
-    """TF-IDF word 1-2 grams over lemmas plus char_wb 2-5 grams over raw text, sublinear tf."""
+    """TF-IDF word 1-2 grams over lemmas plus char_wb 2-4 grams over raw text, sublinear tf.
+
+    char_wb 2-4 scores as well as 2-5 on BANKING77 (5-fold CV, within 0.1 point) and float32
+    features predict ~15% faster; see docs/models.md.
+    """
     return ColumnTransformer(
         [
             (
                 "words",
-                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"\S+"),
+                TfidfVectorizer(
+                    ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"\S+", dtype=np.float32
+                ),
                 LEMMAS,
             ),
             (
                 "chars",
-                TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, dtype=np.float32
+                ),
                 RAW,
             ),
         ],

@@ -50,7 +50,7 @@ def build_card(
 ) -> dict[str, Any]:
     """A JSON-ready card; `evaluation` is None when the data was too small for a holdout."""
     return {
-        "model": "tfidf word(lemma 1-2) + char_wb(2-5) -> LinearSVC, sigmoid-calibrated",
+        "model": "tfidf word(lemma 1-2) + char_wb(2-4) -> LinearSVC, sigmoid-calibrated",
         "taxonomy_version": taxonomy_version,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "training_rows": len(texts),
