@@ -17,23 +17,28 @@ from classifiers.risk import explain
 from classifiers.risk.detect import detect
 from classifiers.risk.features import FeatureWindows, compute_features
 from classifiers.risk.lapse import LapseContext
-from classifiers.risk.model import load_risk_model, save_risk_model, train_risk_model
+from classifiers.risk.model import RiskModel, load_risk_model, save_risk_model, train_risk_model
 from classifiers.risk.model_frame import scoring_frame
 from classifiers.risk.rules import load_rules
-from classifiers.risk.training import LabelsFileError, training_set
+from classifiers.risk.training import LabelsFileError, TrainingSet, training_set
 from tests.support.detect_data import AS_OF, StoreBuilder
 
 TELCO = Path(__file__).resolve().parents[1] / "winback/sample_data/telco/telco_churn_train.csv"
 RULES = load_rules()
 
 
+@pytest.fixture(scope="module")
+def telco() -> tuple[TrainingSet, RiskModel]:
+    data = training_set(TELCO, sessionmaker(), RULES, AS_OF)  # tabular: the store is not read
+    return data, train_risk_model(data.frame, data.labels, data.numeric, data.categorical, "telco")
+
+
 def test_telco_cv_roc_auc_and_skops_round_trip(
-    sqlite_sessions: sessionmaker[Session], tmp_path: Path
+    telco: tuple[TrainingSet, RiskModel], tmp_path: Path
 ) -> None:
-    data = training_set(TELCO, sqlite_sessions, RULES, AS_OF)
+    data, model = telco
     assert data.source == "tabular" and len(data.labels) == 4930
     assert "tenure" in data.numeric and "Contract" in data.categorical
-    model = train_risk_model(data.frame, data.labels, data.numeric, data.categorical, "telco")
     card = model.card
     print(
         f"Telco 5-fold CV: ROC-AUC {card['cv_roc_auc']}, PR-AUC {card['cv_pr_auc']}, "
@@ -122,3 +127,65 @@ def test_model_from_store_features_flags_with_consistent_reasons(
         for reason in flag.reasons:
             assert reason in said, reason
             assert said[reason] > 0, reason
+
+
+def test_telco_model_scores_customers_with_attributes_rules_the_rest(
+    telco: tuple[TrainingSet, RiskModel], sqlite_sessions: sessionmaker[Session]
+) -> None:
+    _data, model = telco
+    risky = {
+        "gender": "Female",
+        "SeniorCitizen": 1,
+        "Partner": "No",
+        "Dependents": "No",
+        "tenure": 1,
+        "PhoneService": "Yes",
+        "MultipleLines": "No",
+        "InternetService": "Fiber optic",
+        "OnlineSecurity": "No",
+        "OnlineBackup": "No",
+        "DeviceProtection": "No",
+        "TechSupport": "No",
+        "StreamingTV": "Yes",
+        "StreamingMovies": "Yes",
+        "Contract": "Month-to-month",
+        "PaperlessBilling": "Yes",
+        "PaymentMethod": "Electronic check",
+        "MonthlyCharges": 95.0,
+        "TotalCharges": 95.0,
+    }
+    loyal = {
+        **risky,
+        "tenure": 70,
+        "Contract": "Two year",
+        "PaymentMethod": "Credit card (automatic)",
+        "InternetService": "DSL",
+        "TechSupport": "Yes",
+        "OnlineSecurity": "Yes",
+        "TotalCharges": 5000.0,
+        "SeniorCitizen": 0,
+        "Partner": "Yes",
+    }
+    with sqlite_sessions.begin() as session:
+        b = StoreBuilder(session)
+        b.customer("telco-risky", has_contract=True, attributes=risky, value_per_year=1140.0)
+        b.customer("telco-loyal", has_contract=True, attributes=loyal)
+        payer = b.customer("no-attributes")
+        b.rhythm(payer, 7, 2, 10)
+        b.event(payer, 3, "payment_failed", amount=0)
+        b.event(payer, 4, "payment_failed", amount=0)
+        b.event(payer, 5, "payment_failed", amount=0)
+    windows = FeatureWindows(as_of=AS_OF, activity_kinds=RULES.activity_kinds())
+    with sqlite_sessions() as session:
+        frame = compute_features(session, 0, 10**9, windows)
+    flags = {
+        d.external_id: d
+        for d in detect(frame, AS_OF, RULES, LapseContext({}, 7.0, None), model, "v9").detections
+    }
+    assert set(flags) == {"telco-risky", "no-attributes"}
+    risky_flag = flags["telco-risky"]
+    assert risky_flag.kind == "at_risk" and risky_flag.detector == "model:v9"
+    assert risky_flag.probability > 0.7
+    assert "Contract: Month-to-month" in risky_flag.reasons
+    assert flags["no-attributes"].detector == "rules"
+    assert flags["no-attributes"].reasons == ["payment failed 3 times in 90 days"]

@@ -54,11 +54,19 @@ def score_by_rules(frame: pd.DataFrame, rules: DetectionRules) -> pd.DataFrame:
     return out
 
 
-def score_by_model(frame: pd.DataFrame, model: RiskModel) -> tuple[pd.Series, pd.DataFrame]:
-    """Model probability and per-column log-odds contributions."""
+def score_by_model(
+    frame: pd.DataFrame, model: RiskModel, min_coverage: float = 0.5
+) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
+    """Which customers the model covers (at least `min_coverage` of its inputs known), their
+    probability and per-column log-odds contributions (covered customers only)."""
     inputs = scoring_frame(frame)
-    probability = pd.Series(model.predict_proba(inputs), index=frame.index)
-    return probability, model.contributions(inputs)
+    covered = model.coverage(inputs) >= min_coverage
+    probability = pd.Series(np.nan, index=frame.index)
+    if not covered.any():
+        return covered, probability, pd.DataFrame(index=frame.index[:0])
+    known = inputs[covered]
+    probability[covered] = model.predict_proba(known)
+    return covered, probability, model.contributions(known)
 
 
 def flag_threshold(frame: pd.DataFrame, rules: DetectionRules) -> pd.Series:

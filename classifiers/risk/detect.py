@@ -91,14 +91,15 @@ def detect(
 
     contract = detect_contract(frame, today, rules)
     lapsed = detect_lapse(frame, today, rules, lapse)
+    rule_weights = score_by_rules(frame, rules)
+    risk_p = rule_weights["at_risk_probability"]
+    by_model = pd.Series(False, index=frame.index)
+    contributions = pd.DataFrame(index=frame.index[:0])
     if model is not None:
-        risk_p, contributions = score_by_model(frame, model)
-        rule_weights = None
-        detector = f"model:{model_version or 'live'}"
-    else:
-        scored = score_by_rules(frame, rules)
-        risk_p, contributions, rule_weights = scored["at_risk_probability"], None, scored
-        detector = "rules"
+        # The model scores the customers it has data for; the rest keep the rules' score.
+        by_model, model_p, contributions = score_by_model(frame, model)
+        risk_p = risk_p.where(~by_model, model_p)
+    model_name = f"model:{model_version or 'live'}"
     risk_hit = risk_p >= flag_threshold(frame, rules)
 
     candidates = pd.DataFrame(
@@ -121,8 +122,8 @@ def detect(
     rows = frame.loc[ids].to_dict("index")
     lapse_rows = lapsed.loc[ids].to_dict("index")
     candidate_rows = candidates.loc[ids].to_dict("index")
-    weight_rows = rule_weights.loc[ids].to_dict("index") if rule_weights is not None else {}
-    contribution_rows = contributions.loc[ids].to_dict("index") if contributions is not None else {}
+    weight_rows = rule_weights.loc[ids[~by_model[ids].to_numpy()]].to_dict("index")
+    contribution_rows = contributions.loc[contributions.index.intersection(ids)].to_dict("index")
     segment_rules: dict[str, SegmentRules] = {}
     detections = []
     for customer_id in ids:
@@ -152,7 +153,9 @@ def detect(
                 probability=round(p, 4),
                 value_at_risk=round(p * float(row["value_per_year"] or 0.0), 2),
                 reasons=reasons,
-                detector={"contract": "contract", "lapse": "lapse"}.get(source, detector),
+                detector={"contract": "contract", "lapse": "lapse"}.get(
+                    source, model_name if by_model[customer_id] else "rules"
+                ),
             )
         )
     return DetectionBatch(detections, int(len(frame)), skipped, future)

@@ -8,6 +8,7 @@ do not point toward risk, so a reason never contradicts the score.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 # Engineered feature -> reason group; attribute columns are their own group.
@@ -47,6 +48,8 @@ def plural(n: float, word: str) -> str:
 
 
 def describe_activity(usual_gap: float, silent: float, one_time: bool) -> str | None:
+    if math.isnan(silent) or math.isnan(usual_gap):
+        return None  # no activity on record: nothing to say about silence
     if one_time:
         return f"bought once; silent {plural(silent, 'day')}"
     if silent <= usual_gap:
@@ -97,7 +100,9 @@ def describe_contract(
     return None
 
 
-def describe_tenure(tenure_days: float) -> str:
+def describe_tenure(tenure_days: float) -> str | None:
+    if math.isnan(tenure_days):
+        return None
     return f"customer for {plural(tenure_days, 'day')}"
 
 

@@ -56,6 +56,16 @@ class RiskModel:
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         return self.pipeline.predict_proba(model_input(frame, self.numeric, self.categorical))[:, 1]
 
+    def coverage(self, frame: pd.DataFrame) -> pd.Series:
+        """Per row, the share of the model's input columns that are present and not empty."""
+        columns = self.numeric + self.categorical
+        if not columns:
+            return pd.Series(0.0, index=frame.index)
+        known = pd.DataFrame(
+            {c: frame[c].notna() if c in frame else False for c in columns}, index=frame.index
+        )
+        return known.mean(axis=1)
+
     def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Each input column's share of the log-odds (one-hot columns summed back)."""
         X = model_input(frame, self.numeric, self.categorical)

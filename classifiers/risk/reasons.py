@@ -85,15 +85,20 @@ def flag_reasons(
         attributes = row["attributes"] if isinstance(row["attributes"], dict) else {}
         groups: dict[str, float] = {}
         for column, weight in contributions.items():
-            name = str(column).removeprefix("attr:")
-            group = "complaints" if name.startswith("complaints:") else name
-            group = explain.FEATURE_GROUPS.get(group, group)
+            name = str(column)
+            if name in explain.FEATURE_GROUPS:
+                group = explain.FEATURE_GROUPS[name]
+            elif name.startswith("complaints:"):
+                group = "complaints"
+            else:  # a tabular attribute: its own group, kept apart from engineered ones
+                group = "attr:" + name.removeprefix("attr:")
             groups[group] = groups.get(group, 0.0) + float(weight)  # correlated parts together
         for group, weight in groups.items():
             if weight <= 0:
                 continue
             if group in describe:
                 add(group, describe[group](), weight)
-            elif group in attributes:
-                add(group, explain.describe_attribute(group, attributes[group]), weight)
+            elif group.removeprefix("attr:") in attributes:
+                name = group.removeprefix("attr:")
+                add(group, explain.describe_attribute(name, attributes[name]), weight)
     return explain.top_reasons(found)
