@@ -42,7 +42,9 @@ def main() -> None:
     _register_commands()
     status = 0
     try:
-        app(standalone_mode=False)
+        # With standalone_mode=False, click returns typer.Exit's code instead of raising it.
+        returned = app(standalone_mode=False)
+        status = returned if isinstance(returned, int) else 0
     except click.exceptions.Exit as exc:
         status = exc.exit_code
     except click.ClickException as exc:
