@@ -77,6 +77,8 @@ class TaskMessage(Base):
     """A rescue task as posted: Slack channel+ts when Slack is on, else the local outbox row."""
 
     __tablename__ = "task_messages"
+    # The tasks outbox lists open tasks newest first.
+    __table_args__ = (Index("ix_task_messages_open_created", "open", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_key: Mapped[str] = mapped_column(String(160), unique=True)

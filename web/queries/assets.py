@@ -112,9 +112,12 @@ def assets_report(session: Session, periods: list[Period], filters: Filters) -> 
     )
     reasons: list[Reason] = []
     stage_totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
-    if filters.segment or filters.team:
-        reason_q = _filtered(reason_q.join(Customer, Customer.id == RescueCase.customer_id),
-                             filters)
+    # The case's team is the customer's team when it opened: no join needed for it.
+    if filters.team:
+        reason_q = reason_q.where(RescueCase.team == filters.team)
+    if filters.segment:
+        reason_q = reason_q.join(Customer, Customer.id == RescueCase.customer_id).where(
+            Customer.segment == filters.segment)
     for cat_id, cat_name, stage_name, count, value in session.execute(reason_q):
         label = cat_name or cat_id or "not coded"
         stage = stage_name or "not coded"
