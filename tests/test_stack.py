@@ -223,3 +223,16 @@ async def test_up_uses_a_configured_temporal_without_a_dev_server(
     stop.set()
     await asyncio.wait_for(running, 30)
     assert not (tmp_path / "state" / "temporal.db").exists()
+
+
+def test_dev_server_dies_with_a_killed_up(stack_dir: Path) -> None:
+    stack = RunningStack(_stack_env(stack_dir / "state"), stack_dir)
+    stack.wait_healthy()
+    children = _children(stack.process.pid)
+    assert children
+    stack.process.kill()  # SIGKILL: no chance to clean up; the kernel must tell the child
+    stack.process.wait(10)
+    deadline = time.monotonic() + 15
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in children if _alive(pid)], "dev server orphaned"

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import signal
 import socket
 import subprocess
+import sys
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from winback.temporal_client import temporal_target
 from winback.worker import activity_callables, build_worker, workflow_classes
 
 Say = Callable[[str], None]
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 class StackError(RuntimeError):
@@ -90,6 +93,7 @@ class DevServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: we stop it, not the terminal
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
         return cls(process, log_path)
 
@@ -132,6 +136,12 @@ class DevServer:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no log)"
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: Linux SIGTERMs it if `winback up` dies, even by SIGKILL."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _signal_group(group: int, sig: signal.Signals) -> None:
