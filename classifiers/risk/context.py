@@ -18,11 +18,14 @@ from store.models import ActivityEvent, Customer
 
 MAX_FIT_CUSTOMERS = 5_000  # BG/NBD has 4 parameters: a sample of this size pins them
 MIN_FIT_CUSTOMERS = 30
+MAX_NORM_CUSTOMERS = 50_000  # beyond this, norms come from every k-th customer id
 
 
-def activity_summary(session: Session, windows: FeatureWindows) -> pd.DataFrame:
-    """Per customer: segment, contract flag, active days, first and last active day."""
+def activity_summary(session: Session, windows: FeatureWindows, every: int = 1) -> pd.DataFrame:
+    """Per customer (every `every`-th id): segment, contract flag, active days, first and
+    last active day."""
     e = ActivityEvent
+    sampled = [e.customer_id % every == 0] if every > 1 else []
     day = epoch_days(e.occurred_at, session.get_bind().dialect.name)
     per_customer = (
         select(
@@ -31,7 +34,7 @@ def activity_summary(session: Session, windows: FeatureWindows) -> pd.DataFrame:
             func.min(day).label("first_day"),
             func.max(day).label("last_day"),
         )
-        .where(e.kind.in_(windows.activity_kinds), e.occurred_at <= _at(windows.as_of))
+        .where(e.kind.in_(windows.activity_kinds), e.occurred_at <= _at(windows.as_of), *sampled)
         .group_by(e.customer_id)
         .subquery()
     )
@@ -61,8 +64,11 @@ def segment_gap_days(summary: pd.DataFrame) -> tuple[dict[str, float], float | N
 
 
 def build_lapse_context(session: Session, windows: FeatureWindows) -> LapseContext:
-    """Norms from everyone; BG/NBD fitted on non-contract customers when there are enough."""
-    summary = activity_summary(session, windows)
+    """Norms from up to MAX_NORM_CUSTOMERS customers (a systematic sample by id beyond that),
+    BG/NBD fitted on up to MAX_FIT_CUSTOMERS non-contract ones when there are enough."""
+    customers = session.connection().execute(select(func.count()).select_from(Customer)).scalar()
+    every = max(1, -(-int(customers or 0) // MAX_NORM_CUSTOMERS))
+    summary = activity_summary(session, windows, every)
     norms, overall = segment_gap_days(summary)
     sample = summary[~summary["has_contract"].astype(bool)].sort_values("customer_id")
     step = max(1, -(-len(sample) // MAX_FIT_CUSTOMERS))  # ceil: at most MAX_FIT_CUSTOMERS
