@@ -92,10 +92,10 @@ def cdnow_customers(
             "value_per_year": round(sum(amount for *_, amount in rows) / years, 2),
             "attributes": {"source": "CDNOW sample", "date_shift_days": shift.days},
         })  # fmt: skip
-        for line_number, day, cds, amount in rows:
+        for line_number, bought_on, quantity, amount in rows:
             batch.events.append((external_id, {
-                "event_key": f"cdnow-line-{line_number}", "occurred_at": noon(day),
-                "kind": "purchase", "quantity": cds, "amount": amount,
+                "event_key": f"cdnow-line-{line_number}", "occurred_at": noon(bought_on),
+                "kind": "purchase", "quantity": quantity, "amount": amount,
             }))  # fmt: skip
     return batch
 

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
@@ -96,6 +97,7 @@ def train_risk_model(runtime: Runtime) -> ModelStep:
 
 async def _run_once(client: Client, run: object, arg: object, workflow_id: str, queue: str) -> bool:
     """Run a workflow under a fixed id unless it already ran (or runs): True when it ran now."""
+    handle: WorkflowHandle[Any, Any]
     try:
         handle = await client.start_workflow(
             run,  # type: ignore[arg-type]
