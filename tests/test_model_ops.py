@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -85,7 +86,7 @@ def test_registry_promote_and_rollback(
 
 
 @pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sqlite_url: str) -> CliRunner:
+def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sqlite_url: str) -> Iterator[CliRunner]:
     monkeypatch.setenv("WINBACK_DATA_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("WINBACK_DATABASE_URL", sqlite_url)
     get_settings.cache_clear()

@@ -4,6 +4,7 @@ on SQLite and PostgreSQL; `winback review` does the same from the command line."
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def test_queue_label_and_export(sessions: sessionmaker[Session]) -> None:
 
 
 @pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sqlite_url: str) -> CliRunner:
+def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sqlite_url: str) -> Iterator[CliRunner]:
     monkeypatch.setenv("WINBACK_DATA_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("WINBACK_DATABASE_URL", sqlite_url)
     get_settings.cache_clear()

@@ -4,8 +4,9 @@ the next model. Functions take a session and never commit it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from store.models import Category, FeedbackItem
@@ -33,7 +34,7 @@ def mark_for_review(session: Session, threshold: float) -> int:
         )
         .values(needs_review=True)
     )
-    return int(result.rowcount)
+    return int(cast(CursorResult[Any], result).rowcount)
 
 
 def pending_reviews(session: Session, limit: int = 50) -> list[FeedbackItem]:

@@ -6,8 +6,9 @@ Functions take a session and never commit it: the caller owns the transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Result, select, update
 from sqlalchemy.orm import Session
 
 from playbooks.taxonomy import Taxonomy
@@ -55,19 +56,27 @@ def apply_category_remap(session: Session, taxonomy: Taxonomy) -> RemapCounts:
     for old, new in taxonomy.remap_from.categories.items():
         if old == new:
             continue
-        items += session.execute(
-            update(FeedbackItem)
-            .where(FeedbackItem.category_id == old)
-            .values(category_id=new, stage_id=stage_of[new])
-        ).rowcount
-        reviewed += session.execute(
-            update(FeedbackItem)
-            .where(FeedbackItem.reviewed_label == old)
-            .values(reviewed_label=new)
-        ).rowcount
+        items += _rowcount(
+            session.execute(
+                update(FeedbackItem)
+                .where(FeedbackItem.category_id == old)
+                .values(category_id=new, stage_id=stage_of[new])
+            )
+        )
+        reviewed += _rowcount(
+            session.execute(
+                update(FeedbackItem)
+                .where(FeedbackItem.reviewed_label == old)
+                .values(reviewed_label=new)
+            )
+        )
         daily += _merge_daily(session, old, new, stage_of[new])
     session.flush()
     return RemapCounts(items, reviewed, daily)
+
+
+def _rowcount(result: Result[Any]) -> int:
+    return int(cast(CursorResult[Any], result).rowcount)
 
 
 def _merge_daily(session: Session, old: str, new: str, stage_id: str) -> int:
