@@ -4,6 +4,7 @@ pinned images, health checks, winback's settings and the absence of hard-coded s
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +143,14 @@ def test_no_secret_is_written_into_the_compose_file(services: dict[str, dict[str
     assert dev["POSTGRES_PASSWORD"] not in COMPOSE.read_text()
     assert "deploy/dev.env" in (ROOT / "docs/deployment.md").read_text()
     assert (ROOT / "deploy/.gitignore").read_text().split() == ["winback.env"]
+
+
+def test_image_copies_every_installed_package() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = [
+        p.rstrip("*") for p in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    ]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for package in packages:
+        assert f"COPY {package} ./{package}" in dockerfile, f"Dockerfile misses {package}/"
+    assert "pip install ." in dockerfile
