@@ -28,6 +28,10 @@ _PHONE = re.compile(
     r"(?<![\w@])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,5}\)[ .-]?)?"
     r"\d{2,5}(?:[ .-]\d{2,5}){1,3}(?![\w@]|\.\d)"
 )
+# IBANs: two letters, two check digits, then 11-30 letters/digits, optionally in groups of 4.
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
+# Local numbers such as 555-0132: three digits, dash or dot, four digits.
+_LOCAL_PHONE = re.compile(r"^\d{3}[-.]\d{4}$")
 _HANDLE = re.compile(r"(?<![\w.@])@[A-Za-z_][A-Za-z0-9_]{1,30}\b")
 _URL_BARE = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 _DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
@@ -69,6 +73,8 @@ def _classify_digits(span: str) -> str | None:
     grouped = len(groups) > 1
     if grouped and 9 <= len(digits) <= 15 and _looks_like_phone(span, digits, groups):
         return PHONE
+    if _LOCAL_PHONE.match(span):
+        return PHONE
     if len(digits) >= 8:
         return ACCOUNT
     return None
@@ -95,7 +101,8 @@ def _replace_spans(text: str, spans: list[tuple[int, int, str]]) -> str:
 
 def _token_spans(text: str) -> list[tuple[int, int, str]]:
     spans: list[tuple[int, int, str]] = []
-    for token in _nlp().make_doc(text):
+    # The tokenizer alone has no length limit (make_doc stops at nlp.max_length, 1M chars).
+    for token in _nlp().tokenizer(text):
         end = token.idx + len(token.text)
         if token.like_email:
             spans.append((token.idx, end, EMAIL))
@@ -114,6 +121,9 @@ def _regex_spans(text: str) -> list[tuple[int, int, str]]:
     spans: list[tuple[int, int, str]] = []
     for match in _URL_BARE.finditer(text):
         spans.append((match.start(), match.end(), URL))
+    for match in _IBAN.finditer(text):
+        if sum(char.isdigit() for char in match.group()) >= 8:
+            spans.append((match.start(), match.end(), ACCOUNT))
     for match in _HANDLE.finditer(text):
         spans.append((match.start(), match.end(), HANDLE))
     for pattern in (_DIGIT_GROUPS, _PHONE):
@@ -125,7 +135,7 @@ def _regex_spans(text: str) -> list[tuple[int, int, str]]:
 
 
 def redact_text(text: str) -> str:
-    """The text with emails, phones, card/account numbers, URLs and @handles as placeholders."""
+    """The text with emails, phones, cards, accounts/IBANs, URLs and @handles as placeholders."""
     if not text:
         return text
     spans = _regex_spans(text) + _token_spans(text)

@@ -21,6 +21,9 @@ from classifiers.redaction import luhn_valid, redact_text
         ("card 4111111111111111 charged", "card [CARD] charged"),
         ("account 12345678901 frozen", "account [ACCOUNT] frozen"),
         ("acct 1234 5678 9012 3456 (not a valid card)", "acct [ACCOUNT] (not a valid card)"),
+        ("iban GB29 NWBK 6016 1331 9268 19 please", "iban [ACCOUNT] please"),
+        ("iban DE89370400440532013000.", "iban [ACCOUNT]."),
+        ("call 555-0132 after 5", "call [PHONE] after 5"),
         ("see https://example.com/x?y=1 now", "see [URL] now"),
         ("go to www.bank.co.uk/help", "go to [URL]"),
         ("visit example.com for help", "visit [URL] for help"),
@@ -45,6 +48,8 @@ def test_each_kind_of_pii_becomes_its_placeholder(text: str, expected: str) -> N
         "I paid 150.00, 1,000 pounds, 3.5% fee",
         "version 1.2.3, e.g. the app",
         "top up of 1000 euros",
+        "from 2019-2020 on flight BA2490 in room 12-34",
+        "THE CARD IS BLOCKED AND I AM ANGRY",
         "",
     ],
 )
@@ -62,3 +67,9 @@ def test_mixed_text_redacts_every_kind_once() -> None:
 def test_luhn_checksum() -> None:
     assert luhn_valid("4111111111111111")
     assert not luhn_valid("4111111111111112")
+
+
+def test_megabyte_text_is_redacted_whole() -> None:
+    text = "mail a@b.com or call +1 415-555-0132 today. " * 30_000  # ~1.3 MB
+    redacted = redact_text(text)
+    assert redacted == "mail [EMAIL] or call [PHONE] today. " * 30_000
