@@ -1,11 +1,11 @@
 """Per-customer features, computed in the database with set-based GROUP BY queries.
 
-One pass over a partition's events (conditional aggregates), one over its rescue cases and
-one over its classified feedback. Works on SQLite and PostgreSQL; nothing iterates over
-events in Python. Times are turned
-into "days since the Unix epoch" inside SQL so both backends return plain numbers. The
-"as of" instant is a parameter: events after it are ignored (and counted), which makes a
-scan reproducible for any past day.
+Per partition: one pass over its active events, one over the few signal or bad-data events,
+one over its rescue cases and one over its classified feedback. Works on SQLite and
+PostgreSQL; nothing iterates over events in Python. Times are turned into "days since the
+Unix epoch" inside SQL so both backends return plain numbers. The "as of" instant is a
+parameter: events after it are ignored (and counted), which makes a scan reproducible for
+any past day.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Float, Integer, Select, and_, case, cast, func, literal, select
+from sqlalchemy import Float, Integer, Select, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -96,21 +96,52 @@ def _labelled(session: Session, query: Select[Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns).set_index("customer_id")
 
 
-def _events(session: Session, lo: int, hi: int, w: FeatureWindows, dialect: str) -> pd.DataFrame:
-    """Activity rhythm, usage trend, contract/payment/complaint signals and data-quality
-    counts, in one pass over the partition's events (conditional aggregates)."""
+def _activity(session: Session, lo: int, hi: int, w: FeatureWindows, dialect: str) -> pd.DataFrame:
+    """Rhythm and usage trend from active events up to as_of (filtered once, in WHERE)."""
     e = ActivityEvent
     day = epoch_days(e.occurred_at, dialect)
-    seen = e.occurred_at <= _at(w.as_of)
-    active = and_(seen, e.kind.in_(w.activity_kinds))
     recent_from = w.as_of - timedelta(days=w.usage_days)
-    recent = and_(active, e.occurred_at > _at(recent_from))
+    recent = e.occurred_at > _at(recent_from)
     prior = and_(
-        active,
         e.occurred_at > _at(recent_from - timedelta(days=w.usage_days)),
         e.occurred_at <= _at(recent_from),
     )
     usage_q = case((e.kind == "usage", e.quantity), else_=0.0)
+    query = (
+        select(
+            e.customer_id.label("customer_id"),
+            func.count().label("n_events"),
+            func.count(func.distinct(cast(func.floor(day), Integer))).label("n_days"),
+            func.min(day).label("first_day"),
+            func.max(day).label("last_day"),
+            func.sum(case((recent, usage_q), else_=0.0)).label("usage_recent"),
+            func.sum(case((prior, usage_q), else_=0.0)).label("usage_prior"),
+            func.sum(case((recent, 1), else_=0)).label("events_recent"),
+            func.sum(case((prior, 1), else_=0)).label("events_prior"),
+        )
+        .where(
+            e.customer_id >= lo,
+            e.customer_id < hi,
+            e.kind.in_(w.activity_kinds),
+            e.occurred_at <= _at(w.as_of),
+        )
+        .group_by(e.customer_id)
+    )
+    return _labelled(session, query)
+
+
+def _signals(session: Session, lo: int, hi: int, w: FeatureWindows) -> pd.DataFrame:
+    """Contract, payment and complaint events in their windows, plus bad-data counts: only
+    the few rows that are signals or bad data pass the WHERE."""
+    e = ActivityEvent
+    seen = e.occurred_at <= _at(w.as_of)
+    windows = {
+        "payment_failed": w.payments_days,
+        "complaint": w.complaints_days,
+        "cancellation": w.contract_days,
+        "non_renewal": w.contract_days,
+        "downgrade": w.contract_days,
+    }
 
     def since(kind: str, days: int) -> ColumnElement[int]:
         window = and_(seen, e.kind == kind, e.occurred_at > _at(w.as_of - timedelta(days=days)))
@@ -119,25 +150,15 @@ def _events(session: Session, lo: int, hi: int, w: FeatureWindows, dialect: str)
     query = (
         select(
             e.customer_id.label("customer_id"),
-            func.sum(case((active, 1), else_=0)).label("n_events"),
-            func.count(func.distinct(case((active, cast(func.floor(day), Integer))))).label(
-                "n_days"
-            ),
-            func.min(case((active, day))).label("first_day"),
-            func.max(case((active, day))).label("last_day"),
-            func.sum(case((recent, usage_q), else_=0.0)).label("usage_recent"),
-            func.sum(case((prior, usage_q), else_=0.0)).label("usage_prior"),
-            func.sum(case((recent, 1), else_=0)).label("events_recent"),
-            func.sum(case((prior, 1), else_=0)).label("events_prior"),
-            since("payment_failed", w.payments_days),
-            since("complaint", w.complaints_days),
-            since("cancellation", w.contract_days),
-            since("non_renewal", w.contract_days),
-            since("downgrade", w.contract_days),
+            *[since(kind, days) for kind, days in windows.items()],
             func.sum(case((~seen, 1), else_=0)).label("events_after_as_of"),
             func.sum(case((e.amount < 0, 1), else_=0)).label("negative_amounts"),
         )
-        .where(e.customer_id >= lo, e.customer_id < hi)
+        .where(
+            e.customer_id >= lo,
+            e.customer_id < hi,
+            or_(e.kind.in_(list(windows)), ~seen, e.amount < 0),
+        )
         .group_by(e.customer_id)
     )
     return _labelled(session, query)
@@ -186,7 +207,11 @@ def compute_features(session: Session, lo: int, hi: int, windows: FeatureWindows
     """One row per customer with id in [lo, hi): raw aggregates plus derived features."""
     dialect = session.get_bind().dialect.name
     frame = _customers(session, lo, hi)
-    parts = [_events(session, lo, hi, windows, dialect), _episodes(session, lo, hi, dialect)]
+    parts = [
+        _activity(session, lo, hi, windows, dialect),
+        _signals(session, lo, hi, windows),
+        _episodes(session, lo, hi, dialect),
+    ]
     for part in parts:
         frame = frame.join(part, how="left")
     counts = [
