@@ -129,3 +129,18 @@ def test_reviewed_labels_feed_the_next_candidate(
     assert [row.version for row in ModelRegistry(sqlite_sessions, tmp_path / "models").list()] == [
         "v1"
     ]
+
+
+def test_interactive_review_labels_each_answered_item(cli: CliRunner) -> None:
+    with open_runtime().sessions() as session, session.begin():
+        session.add_all(_items())
+    result = cli.invoke(
+        build_app(),
+        ["review", "--threshold", "0.5", "--interactive", "--reviewer", "cy"],
+        input="refunds\n\n",  # label the least confident item, skip the next
+    )
+    assert result.exit_code == 0, result.output
+    assert "labelled refunds by cy" in result.output
+    with open_runtime().sessions() as session:
+        assert [r.label for r in export_training_rows(session)] == ["refunds"]
+        assert [i.external_id for i in pending_reviews(session)] == ["r3"]
