@@ -29,10 +29,11 @@ from workflows.rescue_messages import (
 )
 
 
-def task_row_at(sessions: sessionmaker[Session], step: str) -> bool:
+def task_row_at(sessions: sessionmaker[Session], step: str, posted: bool = True) -> bool:
+    """The case's task row shows `step` (and, when `posted`, lives in Slack)."""
     with sessions() as session:
         row = session.scalar(select(TaskMessage).where(TaskMessage.step == step))
-        return row is not None and row.ts is not None
+        return row is not None and (row.ts is not None or not posted)
 
 
 async def test_worker_restart_mid_rescue_continues_without_duplicate_messages(
@@ -92,3 +93,31 @@ async def test_worker_restart_mid_rescue_continues_without_duplicate_messages(
         ("slack", "DU_ANA", dm_messages[0].ts)
     ]
     assert len(keys) == len(set(keys)) == 8  # opened, claimed, 4 steps, outcome, closed
+
+
+async def test_slack_refusing_a_task_does_not_end_the_rescue(
+    temporal_client: Client, sqlite_sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """No Slack id for the assignee and no team channel: Slack cannot take the task, the
+    outbox keeps it, and the conversation carries on."""
+    customer = unique_id()
+    seed(sqlite_sessions, customer)
+    with SlackStub() as slack:
+        async with rescue_world(
+            temporal_client, sqlite_sessions, tmp_path,
+            slack_bot_token=BOT_TOKEN, slack_base_url=slack.base_url,
+        ) as world:
+            started = await world.starter.start_for_customer(customer)
+            h = temporal_client.get_workflow_handle(started.workflow_id, result_type=RescueResult)
+            await eventually(lambda: task_row_at(sqlite_sessions, "unclaimed", posted=False))
+            await h.execute_update(UPDATE_CLAIM, ClaimRequest("ana"), result_type=RescueStatus)
+            await h.execute_update(
+                UPDATE_OUTCOME, OutcomeRequest("ana", "not_needed"), result_type=RescueStatus
+            )
+            assert (await h.result()).outcome == "not_needed"
+        assert slack.calls_to("chat.postMessage") == []
+    with sqlite_sessions() as session:
+        row = session.scalar(
+            select(TaskMessage).where(TaskMessage.message_key == f"{started.workflow_id}:task")
+        )
+    assert row is not None and (row.transport, row.ts, row.step) == ("slack", None, "closed")

@@ -12,13 +12,19 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.rescue_store import CaseContext, OpenCaseInput
     from activities.rescue_tasks import DeliveryReceipt
     from activities.task_notice import TaskNotice
-    from workflows import rescue_rules as rules
+    from workflows.rescue_gate import (
+        check_allowed,
+        check_claim,
+        check_log_step,
+        check_record_outcome,
+        check_reschedule,
+    )
     from workflows.rescue_messages import (
         QUERY_STATUS,
         UPDATE_CLAIM,
@@ -36,6 +42,11 @@ with workflow.unsafe.imports_passed_through():
         StepRequest,
     )
     from workflows.rescue_notices import NoticeContext, build_notice, task_key
+
+    # Imported by name so the module is in the sandbox's sys.modules: decoding
+    # RescueInput.plan resolves RescuePlan's string annotations there (else input decoding
+    # fails with "Failed converting field plan").
+    from workflows.rescue_plan import RescuePlan  # noqa: F401
     from workflows.rescue_state import QueuedNotice, RescueState
 
 ACTIVITY_RETRY = RetryPolicy(
@@ -44,6 +55,7 @@ ACTIVITY_RETRY = RetryPolicy(
     non_retryable_error_types=["UnknownCustomer", "UnknownCase", "SlackRefused"],
 )
 SYSTEM_ACTOR = "winback"
+DELIVERY_GIVE_UP = timedelta(minutes=30)
 # Store writes are short and idempotent (keyed), so they run as local activities: no server
 # round trip per audit line. Deliveries stay regular activities (Slack may be slow or down).
 
@@ -124,10 +136,19 @@ class RescueWorkflow:
             s.posted_step = shown
 
     async def _deliver(self, notice: TaskNotice) -> None:
-        await workflow.execute_activity(
-            "deliver_rescue_task", notice, result_type=DeliveryReceipt,
-            start_to_close_timeout=timedelta(seconds=30), retry_policy=ACTIVITY_RETRY,
-        )
+        """Deliver, but never let Slack end the rescue: the outbox row is written first, so
+        a task Slack refused (or was down for) is still in `winback tasks` and the dashboard."""
+        try:
+            await workflow.execute_activity(
+                "deliver_rescue_task", notice, result_type=DeliveryReceipt,
+                start_to_close_timeout=timedelta(seconds=30),
+                schedule_to_close_timeout=DELIVERY_GIVE_UP, retry_policy=ACTIVITY_RETRY,
+            )
+        except ActivityError as exc:
+            workflow.logger.warning(
+                "task %s not delivered to Slack (kept in the outbox): %s",
+                notice.message_key, exc.cause or exc,
+            )
 
     async def _wait_or_fire(self, follow_up: bool) -> None:
         """Sleep until someone acts or the next timer is due, then fire that timer."""
@@ -176,90 +197,55 @@ class RescueWorkflow:
         if self._s.case is not None:
             check()
 
-    def _allowed(self, actor: str) -> None:
-        s = self._s
-        assert s.case
-        if s.closed or (s.outcome is not None and s.follow_up_due is None):
-            raise rules.refuse("this rescue is closed")
-        rules.check_actor(actor, s.assignee, s.case.lead_handles, s.case.team_handles)
-
-    def _check_claim(self, req: ClaimRequest) -> None:
-        self._allowed(req.actor)
-        if self._s.claimed:
-            raise rules.refuse(f"already claimed by {self._s.assignee}")
-
-    def _check_step(self, req: StepRequest) -> None:
-        self._allowed(req.actor)
-        s = self._s
-        assert s.plan
-        if s.current_step() == "follow_up":
-            if req.step != "follow_up":
-                raise rules.refuse("only the follow-up can be marked done now (step 'follow_up')")
-            return
-        if not s.claimed:
-            raise rules.refuse("claim the rescue first")
-        rules.check_step(s.plan, s.current_step(), req)
-
-    def _check_outcome(self, req: OutcomeRequest) -> None:
-        self._allowed(req.actor)
-        if self._s.outcome is not None:
-            raise rules.refuse(f"the outcome is already {self._s.outcome.outcome!r}")
-        rules.check_outcome(req, "close" in self._s.logged)
-
-    def _check_reschedule(self, req: RescheduleRequest) -> None:
-        self._allowed(req.actor)
-        if req.days <= 0:
-            raise rules.refuse("reschedule needs a number of days greater than zero")
-
     @workflow.update(name=UPDATE_CLAIM)
     async def claim(self, req: ClaimRequest) -> RescueStatus:
-        await self._ready(lambda: self._check_claim(req))
+        await self._ready(lambda: check_claim(self._s, req))
         self._s.claim(req.actor, workflow.now())
         return self.status()
 
     @claim.validator
     def _validate_claim(self, req: ClaimRequest) -> None:
-        self._validate(lambda: self._check_claim(req))
+        self._validate(lambda: check_claim(self._s, req))
 
     @workflow.update(name=UPDATE_LOG_STEP)
     async def log_step(self, req: StepRequest) -> RescueStatus:
-        await self._ready(lambda: self._check_step(req))
+        await self._ready(lambda: check_log_step(self._s, req))
         self._s.log_step(req, workflow.now())
         return self.status()
 
     @log_step.validator
     def _validate_log_step(self, req: StepRequest) -> None:
-        self._validate(lambda: self._check_step(req))
+        self._validate(lambda: check_log_step(self._s, req))
 
     @workflow.update(name=UPDATE_OUTCOME)
     async def record_outcome(self, req: OutcomeRequest) -> RescueStatus:
-        await self._ready(lambda: self._check_outcome(req))
+        await self._ready(lambda: check_record_outcome(self._s, req))
         self._s.record_outcome(req, workflow.now())
         return self.status()
 
     @record_outcome.validator
     def _validate_outcome(self, req: OutcomeRequest) -> None:
-        self._validate(lambda: self._check_outcome(req))
+        self._validate(lambda: check_record_outcome(self._s, req))
 
     @workflow.update(name=UPDATE_RESCHEDULE)
     async def reschedule(self, req: RescheduleRequest) -> RescueStatus:
-        await self._ready(lambda: self._check_reschedule(req))
+        await self._ready(lambda: check_reschedule(self._s, req))
         self._s.reschedule(req, workflow.now())
         return self.status()
 
     @reschedule.validator
     def _validate_reschedule(self, req: RescheduleRequest) -> None:
-        self._validate(lambda: self._check_reschedule(req))
+        self._validate(lambda: check_reschedule(self._s, req))
 
     @workflow.update(name=UPDATE_ESCALATE)
     async def escalate(self, req: EscalateRequest) -> RescueStatus:
-        await self._ready(lambda: self._allowed(req.actor))
+        await self._ready(lambda: check_allowed(self._s, req.actor))
         self._s.escalate(req.actor, req.note, workflow.now())
         return self.status()
 
     @escalate.validator
     def _validate_escalate(self, req: EscalateRequest) -> None:
-        self._validate(lambda: self._allowed(req.actor))
+        self._validate(lambda: check_allowed(self._s, req.actor))
 
     @workflow.query(name=QUERY_STATUS)
     def status(self) -> RescueStatus:
