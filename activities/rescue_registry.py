@@ -17,7 +17,7 @@ from winback.settings import Settings
 def rescue_activities(
     settings: Settings, sessions: sessionmaker[Session], client: Client
 ) -> list[Callable[..., Any]]:
-    store = RescueStore(sessions)
+    store = RescueStore(sessions, settings.keep_original_text)
     delivery = TaskDelivery(settings, sessions)
     starter = RescueStarter(client, sessions, settings)
     return [

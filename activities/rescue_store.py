@@ -79,8 +79,9 @@ class AuditEntry:
 class RescueStore:
     """Rescue-case reads and writes, built with the process's sessionmaker."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], keep_original_text: bool = False) -> None:
         self._sessions = sessions
+        self._keep_original = keep_original_text
 
     @activity.defn(name="open_rescue_case")
     def open_rescue_case(self, req: OpenCaseInput) -> CaseContext:
@@ -145,7 +146,7 @@ class RescueStore:
             ))
             _move_case(case, entry)
             if entry.feedback_key and entry.feedback_text and entry.feedback_text.strip():
-                _write_feedback(session, entry)
+                _write_feedback(session, entry, self._keep_original)
             return True
 
 
@@ -166,12 +167,13 @@ def _move_case(case: RescueCase, entry: AuditEntry) -> None:
         case.value_saved = entry.value_saved
 
 
-def _write_feedback(session: Session, entry: AuditEntry) -> None:
+def _write_feedback(session: Session, entry: AuditEntry, keep_original: bool) -> None:
     exists = select(FeedbackItem.id).where(FeedbackItem.external_id == entry.feedback_key)
     if session.scalar(exists):
         return
     session.add(FeedbackItem(
         external_id=entry.feedback_key, source="rescue", channel=entry.step,
         text=redact_text(entry.feedback_text or ""), occurred_at=entry.at,
+        original_text=entry.feedback_text if keep_original else None,
         customer_id=entry.customer_id,
     ))

@@ -78,6 +78,7 @@ async def test_full_rescue_is_rescued_and_audited(
         feedback = session.scalar(select(FeedbackItem).where(FeedbackItem.source == "rescue"))
         assert feedback is not None and feedback.external_id == f"{wid}:probe"
         assert "jo@example.com" not in feedback.text and "invoices" in feedback.text
+        assert feedback.original_text is None  # WINBACK_KEEP_ORIGINAL_TEXT is off
         tasks = session.scalars(select(TaskMessage).where(TaskMessage.case_id == case.id)).all()
         assert [(t.message_key, t.step, t.open) for t in tasks] == [
             (f"{wid}:task", "closed", False)
