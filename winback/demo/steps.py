@@ -31,8 +31,8 @@ from winback.commands.listen import ensure_listen_schedule
 from winback.demo.customers import TELCO
 from winback.demo.feedback import BANKING77, BITEXT, CFPB
 from winback.runtime import Runtime
-from workflows.listen import ListenInput, ListenWorkflow
-from workflows.scan import ScanInput, ScanWorkflow
+from workflows.listen import ListenInput, ListenResult, ListenWorkflow
+from workflows.scan import ScanInput, ScanResult, ScanWorkflow
 
 Progress = Callable[[str], None]
 DEMO_LISTEN_ID = "winback-demo-listen"
@@ -95,8 +95,8 @@ def train_risk_model(runtime: Runtime) -> ModelStep:
     return ModelStep(RISK, version, trained=True)
 
 
-async def _run_once(client: Client, run: object, arg: object, workflow_id: str, queue: str) -> bool:
-    """Run a workflow under a fixed id unless it already ran (or runs): True when it ran now."""
+async def _run_once(client: Client, run: object, arg: object, workflow_id: str, queue: str) -> Any:
+    """Run a workflow under a fixed id unless it already ran (or runs): its result, or None."""
     handle: WorkflowHandle[Any, Any]
     try:
         handle = await client.start_workflow(
@@ -107,9 +107,12 @@ async def _run_once(client: Client, run: object, arg: object, workflow_id: str, 
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
         )
     except WorkflowAlreadyStartedError:
-        return False
-    await handle.result()
-    return True
+        return None
+    return await handle.result()
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items())) or "none"
 
 
 async def run_demo_workflows(runtime: Runtime, client: Client, progress: Progress) -> None:
@@ -137,18 +140,31 @@ async def _demo_workflows(
     async def risk_then_scan() -> str:
         risk = await loop.run_in_executor(training, train_risk_model, runtime)
         progress(f"risk model {risk.version}: {'trained on Telco' if risk.trained else 'live'}")
-        if await _run_once(client, ScanWorkflow.run, ScanInput(), DEMO_SCAN_ID, queue):
-            return "scan done: flags stored, rescues started (see the pipeline page)"
-        return "scan: already ran for this demo"
+        scan: ScanResult | None = await _run_once(
+            client, ScanWorkflow.run, ScanInput(), DEMO_SCAN_ID, queue
+        )
+        if scan is None:
+            return "scan: already ran for this demo"
+        return (
+            f"scan of {scan.customers} customers: flagged {_counts(scan.flagged)}; "
+            f"{scan.started} rescues started (pipeline page, tasks outbox)"
+        )
 
     async def text_then_listen() -> str:
         if ModelRegistry(runtime.sessions, settings.models_dir).live(CATEGORY) is None:
             progress("training the text model (about a minute on 2 cores)...")
         text = await loop.run_in_executor(training, train_text_model, runtime)
         progress(f"text model {text.version}: {'trained' if text.trained else 'already live'}")
-        if await _run_once(client, ListenWorkflow.run, ListenInput(), DEMO_LISTEN_ID, queue):
-            return "feedback classified, rolled up and checked for spikes (see listening page)"
-        return "listening: already ran for this demo"
+        heard: ListenResult | None = await _run_once(
+            client, ListenWorkflow.run, ListenInput(), DEMO_LISTEN_ID, queue
+        )
+        if heard is None:
+            return "listening: already ran for this demo"
+        spikes = ", ".join(heard.spikes) or "none"
+        return (
+            f"listening: {heard.classified} feedback items classified "
+            f"({heard.needs_review} for review); spikes: {spikes} (listening page)"
+        )
 
     failed = 0
     for name, step in (
