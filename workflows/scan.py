@@ -85,8 +85,9 @@ class ScanWorkflow:
             "retry_policy": RetryPolicy(maximum_attempts=5, maximum_interval=timedelta(minutes=1)),
         }
         scan_id = params.scan_id or workflow.info().workflow_id
-        plan = params.plan
-        if plan is None:
+        if params.plan is not None:
+            plan: ScanPlan = params.plan
+        else:
             as_of = params.as_of or workflow.now().isoformat()
             plan = await workflow.execute_activity_method(
                 ScanActivities.plan_scan, PlanRequest(as_of, params.partition_size), **options

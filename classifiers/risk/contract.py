@@ -52,6 +52,9 @@ def detect_contract(frame: pd.DataFrame, today: float, rules: DetectionRules) ->
     lost_p = np.maximum(np.where(cancelled, p_cancel, 0.0), np.where(not_renewed, p_renew, 0.0))
     risk_p = np.maximum(np.where(downgraded, p_down, 0.0), np.where(failing, p_fail, 0.0))
     out = pd.DataFrame(index=frame.index)
-    out["contract_kind"] = np.where(lost_p > 0, "lost", np.where(risk_p > 0, "at_risk", None))
+    kinds = np.full(len(frame), None, dtype=object)
+    kinds[risk_p > 0] = "at_risk"
+    kinds[lost_p > 0] = "lost"
+    out["contract_kind"] = kinds
     out["contract_probability"] = np.where(lost_p > 0, lost_p, risk_p)
     return out

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import Float, Integer, Select, and_, case, cast, func, literal, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from store.base import UTCDateTime
@@ -34,7 +34,9 @@ class FeatureWindows:
     contract_days: int = 90
 
 
-def epoch_days(column: ColumnElement[datetime], dialect: str) -> ColumnElement[float]:
+def epoch_days(
+    column: ColumnElement[Any] | QueryableAttribute[Any], dialect: str
+) -> ColumnElement[Any]:
     """Days since 1970-01-01 UTC as a float, on either backend."""
     if dialect == "sqlite":
         return func.julianday(column) - 2440587.5

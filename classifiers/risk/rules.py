@@ -21,46 +21,46 @@ class _Strict(BaseModel):
 
 class LapseRules(_Strict):
     activity_kinds: tuple[str, ...] = ("purchase", "usage", "login", "payment")
-    min_history_events: int = Field(3, ge=2)
-    prior_strength: float = Field(3.0, ge=0)
-    silence_ratio: float = Field(3.0, gt=1)
-    min_silent_days: float = Field(14, ge=0)
-    one_time_silent_days: float = Field(90, gt=0)
-    prior_alive: float = Field(0.9, gt=0, lt=1)
-    forecast_days: float = Field(30, gt=0)
+    min_history_events: int = Field(default=3, ge=2)
+    prior_strength: float = Field(default=3.0, ge=0)
+    silence_ratio: float = Field(default=3.0, gt=1)
+    min_silent_days: float = Field(default=14, ge=0)
+    one_time_silent_days: float = Field(default=90, gt=0)
+    prior_alive: float = Field(default=0.9, gt=0, lt=1)
+    forecast_days: float = Field(default=30, gt=0)
 
 
 class AtRiskWeights(_Strict):
-    usage_drop: float = Field(0.45, ge=0, le=1)
-    complaints: float = Field(0.35, ge=0, le=1)
-    payment_failed: float = Field(0.5, ge=0, le=1)
+    usage_drop: float = Field(default=0.45, ge=0, le=1)
+    complaints: float = Field(default=0.35, ge=0, le=1)
+    payment_failed: float = Field(default=0.5, ge=0, le=1)
 
 
 class AtRiskRules(_Strict):
-    flag_probability: float = Field(0.5, gt=0, le=1)
-    usage_window_days: int = Field(28, gt=0)
-    usage_drop_pct: float = Field(50, gt=0, le=100)
-    complaints_window_days: int = Field(30, gt=0)
-    complaints_min: int = Field(2, ge=1)
-    payment_window_days: int = Field(90, gt=0)
-    payment_failures_min: int = Field(2, ge=1)
-    base_probability: float = Field(0.05, ge=0, lt=1)
+    flag_probability: float = Field(default=0.5, gt=0, le=1)
+    usage_window_days: int = Field(default=28, gt=0)
+    usage_drop_pct: float = Field(default=50, gt=0, le=100)
+    complaints_window_days: int = Field(default=30, gt=0)
+    complaints_min: int = Field(default=2, ge=1)
+    payment_window_days: int = Field(default=90, gt=0)
+    payment_failures_min: int = Field(default=2, ge=1)
+    base_probability: float = Field(default=0.05, ge=0, lt=1)
     weights: AtRiskWeights = AtRiskWeights()
 
 
 class ContractRules(_Strict):
-    window_days: int = Field(90, gt=0)
-    cancellation_probability: float = Field(1.0, gt=0, le=1)
-    non_renewal_probability: float = Field(1.0, gt=0, le=1)
-    downgrade_probability: float = Field(0.7, gt=0, le=1)
+    window_days: int = Field(default=90, gt=0)
+    cancellation_probability: float = Field(default=1.0, gt=0, le=1)
+    non_renewal_probability: float = Field(default=1.0, gt=0, le=1)
+    downgrade_probability: float = Field(default=0.7, gt=0, le=1)
 
 
 class EpisodeRules(_Strict):
-    cooldown_days: float = Field(30, ge=0)
+    cooldown_days: float = Field(default=30, ge=0)
 
 
 class PriorityRules(_Strict):
-    unassigned_daily_capacity: int = Field(10, ge=0)
+    unassigned_daily_capacity: int = Field(default=10, ge=0)
 
 
 class SegmentRules(_Strict):

@@ -108,13 +108,12 @@ def training_set(
             frame.drop(columns=[ident, label]), labels, numeric, categorical, "tabular"
         )
     with sessions() as session:
-        ids = dict(
-            session.execute(
-                select(Customer.external_id, Customer.id).where(
-                    Customer.external_id.in_(list(frame[ident]))
-                )
-            ).all()
-        )
+        found = session.execute(
+            select(Customer.external_id, Customer.id).where(
+                Customer.external_id.in_(list(frame[ident]))
+            )
+        ).all()
+        ids = {str(external_id): int(customer_id) for external_id, customer_id in found}
         missing = [i for i, key in enumerate(frame[ident]) if key not in ids]
         if missing:
             raise LabelsFileError(
