@@ -32,7 +32,12 @@ class Flag(Base):
 
 class RescueCase(Base):
     __tablename__ = "rescue_cases"
-    __table_args__ = (Index("ix_rescue_cases_customer_status", "customer_id", "status"),)
+    __table_args__ = (
+        Index("ix_rescue_cases_customer_status", "customer_id", "status"),
+        # Covering index for the dashboard's "why they left" (lost cases closed in a period).
+        Index("ix_rescue_cases_lost_reasons", "status", "closed_at", "lost_category_id", "team",
+              "value_at_risk"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workflow_id: Mapped[str] = mapped_column(String(128), unique=True)

@@ -101,23 +101,28 @@ def assets_report(session: Session, periods: list[Period], filters: Filters) -> 
     for _, status, count, _ in lost_days:
         by_status[status] += count
 
-    reason_q = (
-        select(RescueCase.lost_category_id, Category.name, JourneyStage.name,
-               func.count(), func.coalesce(func.sum(RescueCase.value_at_risk), 0.0))
-        .outerjoin(Category, Category.id == RescueCase.lost_category_id)
-        .outerjoin(JourneyStage, JourneyStage.id == Category.stage_id)
+    # Group the lost cases first (covering index), then name the few categories.
+    lost_q = (
+        select(RescueCase.lost_category_id.label("category_id"), func.count().label("n"),
+               func.coalesce(func.sum(RescueCase.value_at_risk), 0.0).label("value"))
         .where(RescueCase.status == "lost", RescueCase.closed_at >= day_start(start),
                RescueCase.closed_at < day_start(end))
-        .group_by(RescueCase.lost_category_id, Category.name, JourneyStage.name)
+        .group_by(RescueCase.lost_category_id)
+    )
+    # The case's team is the customer's team when it opened: no join needed for it.
+    if filters.team:
+        lost_q = lost_q.where(RescueCase.team == filters.team)
+    if filters.segment:
+        lost_q = lost_q.join(Customer, Customer.id == RescueCase.customer_id).where(
+            Customer.segment == filters.segment)
+    lost = lost_q.subquery()
+    reason_q = (
+        select(lost.c.category_id, Category.name, JourneyStage.name, lost.c.n, lost.c.value)
+        .outerjoin(Category, Category.id == lost.c.category_id)
+        .outerjoin(JourneyStage, JourneyStage.id == Category.stage_id)
     )
     reasons: list[Reason] = []
     stage_totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
-    # The case's team is the customer's team when it opened: no join needed for it.
-    if filters.team:
-        reason_q = reason_q.where(RescueCase.team == filters.team)
-    if filters.segment:
-        reason_q = reason_q.join(Customer, Customer.id == RescueCase.customer_id).where(
-            Customer.segment == filters.segment)
     for cat_id, cat_name, stage_name, count, value in session.execute(reason_q):
         label = cat_name or cat_id or "not coded"
         stage = stage_name or "not coded"

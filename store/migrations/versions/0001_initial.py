@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 08:35:40.516886
+Create Date: 2026-11-25 08:39:50.323355
 """
 
 from collections.abc import Sequence
@@ -222,6 +222,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_rescue_cases_assignee'), ['assignee'], unique=False)
         batch_op.create_index(batch_op.f('ix_rescue_cases_closed_at'), ['closed_at'], unique=False)
         batch_op.create_index('ix_rescue_cases_customer_status', ['customer_id', 'status'], unique=False)
+        batch_op.create_index('ix_rescue_cases_lost_reasons', ['status', 'closed_at', 'lost_category_id', 'team', 'value_at_risk'], unique=False)
         batch_op.create_index(batch_op.f('ix_rescue_cases_opened_at'), ['opened_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_rescue_cases_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_rescue_cases_team'), ['team'], unique=False)
@@ -284,6 +285,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_rescue_cases_team'))
         batch_op.drop_index(batch_op.f('ix_rescue_cases_status'))
         batch_op.drop_index(batch_op.f('ix_rescue_cases_opened_at'))
+        batch_op.drop_index('ix_rescue_cases_lost_reasons')
         batch_op.drop_index('ix_rescue_cases_customer_status')
         batch_op.drop_index(batch_op.f('ix_rescue_cases_closed_at'))
         batch_op.drop_index(batch_op.f('ix_rescue_cases_assignee'))
