@@ -17,6 +17,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.rescue_start import RescueStarter, StartRescueRequest
@@ -61,6 +62,7 @@ class ScanResult:
     already_running: int = 0
     over_capacity: int = 0
     model_version: str | None = None
+    start_failed: int = 0  # refused by the starter (e.g. the customer vanished); see the log
 
 
 def _add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
@@ -117,16 +119,21 @@ class ScanWorkflow:
                 )
             )
 
-        chosen = started = already = over = 0
+        chosen = started = already = over = failed = 0
         if params.start_rescues:
             choice = await workflow.execute_activity_method(
                 ScanActivities.choose_rescues, ChooseRequest(scan_id, plan.as_of), **options
             )
             chosen, over = len(choice.flag_ids), choice.over_capacity
             for flag_id in choice.flag_ids:  # in priority order, one start at a time
-                outcome = await workflow.execute_activity_method(
-                    RescueStarter.start_rescue_for_flag, StartRescueRequest(flag_id), **options
-                )
+                try:
+                    outcome = await workflow.execute_activity_method(
+                        RescueStarter.start_rescue_for_flag, StartRescueRequest(flag_id), **options
+                    )
+                except ActivityError as exc:  # one refused start must not lose the others
+                    workflow.logger.warning("rescue for flag %s not started: %s", flag_id, exc)
+                    failed += 1
+                    continue
                 started += int(outcome.started)
                 already += int(not outcome.started)
         return ScanResult(
@@ -141,5 +148,6 @@ class ScanWorkflow:
             started=started,
             already_running=already,
             over_capacity=over,
+            start_failed=failed,
             model_version=plan.model_version.partition("@")[0] if plan.model_version else None,
         )
