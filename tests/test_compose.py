@@ -3,14 +3,20 @@ pinned images, health checks, winback's settings and the absence of hard-coded s
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
 import tomllib
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+from temporalio.testing import WorkflowEnvironment
 
+from winback.binaries import temporal_cli
 from winback.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,3 +160,32 @@ def test_image_copies_every_installed_package() -> None:
     for package in packages:
         assert f"COPY {package} ./{package}" in dockerfile, f"Dockerfile misses {package}/"
     assert "pip install ." in dockerfile
+
+
+async def test_namespace_script_creates_once_on_a_real_server(
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    """deploy/temporal/create-namespace.sh with the same `temporal` CLI admin-tools ships."""
+    namespace = f"compose-{uuid.uuid4().hex[:8]}"
+    env = {
+        "PATH": f"{temporal_cli().parent}:{os.environ['PATH']}",
+        "TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host,
+        "NAMESPACE": namespace,
+        "NAMESPACE_RETENTION": "1d",
+    }
+    script = str(ROOT / "deploy/temporal/create-namespace.sh")
+    outputs = []
+    for _ in range(2):
+        process = await asyncio.create_subprocess_exec(
+            "sh", script, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        output, _ = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == 0, output.decode()
+        outputs.append(output.decode())
+    assert f"namespace {namespace} created" in outputs[0]
+    assert f"namespace {namespace} exists" in outputs[1]
+    described = await temporal_env.client.workflow_service.describe_namespace(
+        DescribeNamespaceRequest(namespace=namespace)
+    )
+    assert described.config.workflow_execution_retention_ttl.ToSeconds() == 86400
