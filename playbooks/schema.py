@@ -138,7 +138,9 @@ class OfferModel(_Strict):
     label: str
     description: str = ""
     eligibility: EligibilityModel = EligibilityModel()
-    max_value: float | None = Field(default=None, ge=0, description="Most this offer may cost per case.")
+    max_value: float | None = Field(
+        default=None, ge=0, description="Most this offer may cost per case."
+    )
 
 
 class LimitsModel(_Strict):
