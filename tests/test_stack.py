@@ -114,8 +114,8 @@ class RunningStack:
             time.sleep(0.3)
         raise AssertionError(f"dashboard never answered:\n{self.output.read_text()}")
 
-    def interrupt(self, timeout: float = 30.0) -> int:
-        self.process.send_signal(signal.SIGINT)
+    def interrupt(self, sig: signal.Signals = signal.SIGINT, timeout: float = 30.0) -> int:
+        self.process.send_signal(sig)
         return self.process.wait(timeout)
 
 
@@ -153,7 +153,7 @@ async def test_up_serves_stops_cleanly_and_keeps_state(stack_dir: Path) -> None:
     second.wait_healthy()
     status = await _workflow_status(second.temporal, workflow_id)
     assert status == WorkflowExecutionStatus.RUNNING
-    assert second.interrupt() == 0, second.output.read_text()
+    assert second.interrupt(signal.SIGTERM) == 0, second.output.read_text()
     assert _processes_using(stack_dir) == []
     assert (stack_dir / "state" / "temporal.db").exists()
     assert (stack_dir / "state" / "winback.db").exists()
