@@ -166,3 +166,14 @@ def test_data_files_fail_with_file_row_and_field(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="row 2, field intent: 'not_an_intent' is not in preset"):
         read_labelled_csv(mapped, "text", "intent", preset="banking77")
+
+
+def test_rare_category_still_gets_a_holdout_score(
+    split: tuple[list[str], ...], taxonomy: Taxonomy
+) -> None:
+    train_x, train_y, _, _ = split
+    texts, labels = train_x[:90] + train_x[90:93], train_y[:90] + train_y[90:93]  # 30, 30, 30, 3
+    model = train_category_model(texts, labels, taxonomy)
+    evaluation = model.card["evaluation"]
+    assert evaluation is not None and evaluation["n"] == round(93 * 0.2)
+    assert set(evaluation["per_category"]) <= set(labels)

@@ -15,7 +15,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
-from classifiers.text.evaluation import evaluate_predictions
+from classifiers.text.evaluation import EvaluationReport, evaluate_predictions
 from classifiers.text.features import build_features, text_views
 from classifiers.text.model import DEFAULT_REVIEW_THRESHOLD, CategoryModel
 from classifiers.text.model_card import build_card
@@ -37,14 +37,14 @@ class TrainingOptions:
     random_state: int = 0
 
 
-def build_estimator(options: TrainingOptions | None = None) -> Pipeline:
+def build_estimator(options: TrainingOptions | None = None, folds: int | None = None) -> Pipeline:
     """TF-IDF word+char features into a LinearSVC calibrated by sigmoid on held-out folds.
 
     ensemble=False keeps one SVC (fit on all rows) so prediction costs one linear model.
     """
     options = options or TrainingOptions()
     classifier = CalibratedClassifierCV(
-        LinearSVC(C=options.svm_c), cv=options.calibration_folds, ensemble=False
+        LinearSVC(C=options.svm_c), cv=folds or options.calibration_folds, ensemble=False
     )
     return Pipeline([("features", build_features()), ("classifier", classifier)])
 
@@ -86,18 +86,7 @@ def train_category_model(
     options = options or TrainingOptions()
     texts, labels = list(texts), list(labels)
     check_training_data(texts, labels, taxonomy, source)
-    evaluation = None
-    if options.holdout_share > 0 and min(Counter(labels).values()) >= 2 * 3:
-        fit_texts, held_texts, fit_labels, held_labels = train_test_split(
-            texts,
-            labels,
-            test_size=options.holdout_share,
-            stratify=labels,
-            random_state=options.random_state,
-        )
-        held_out = build_estimator(options).fit(text_views(fit_texts), fit_labels)
-        predicted = [str(p) for p in held_out.predict(text_views(held_texts))]
-        evaluation = evaluate_predictions(held_labels, predicted, method="holdout")
+    evaluation = _holdout_evaluation(texts, labels, options)
     estimator = build_estimator(options).fit(text_views(texts), labels)
     stage_of = taxonomy.stage_map()
     card = build_card(texts, labels, taxonomy.version, options, evaluation)
@@ -108,3 +97,29 @@ def train_category_model(
         card=card,
         review_threshold=options.review_threshold,
     )
+
+
+def _holdout_evaluation(
+    texts: list[str], labels: list[str], options: TrainingOptions
+) -> EvaluationReport | None:
+    """Scores on a stratified holdout, or None when the data is too small to hold any out.
+
+    Rare categories keep at least 2 training rows, so calibration uses 2 folds when needed.
+    """
+    counts = Counter(labels)
+    held = round(len(labels) * options.holdout_share)
+    if options.holdout_share <= 0 or held < len(counts) or len(labels) - held < 2 * len(counts):
+        return None
+    fit_texts, held_texts, fit_labels, held_labels = train_test_split(
+        texts,
+        labels,
+        test_size=held,
+        stratify=labels,
+        random_state=options.random_state,
+    )
+    folds = min(options.calibration_folds, min(Counter(fit_labels).values()))
+    if folds < 2:
+        return None
+    model = build_estimator(options, folds).fit(text_views(fit_texts), fit_labels)
+    predicted = [str(label) for label in model.predict(text_views(held_texts))]
+    return evaluate_predictions(held_labels, predicted, method="holdout")

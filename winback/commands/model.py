@@ -71,11 +71,16 @@ def train(
         )
     except _USER_ERRORS as exc:
         raise _fail(exc) from None
-    nan = float("nan")
+    if result.holdout_accuracy is None or result.holdout_macro_f1 is None:
+        score = "too few rows to hold any out for scoring"
+    else:
+        score = (
+            f"holdout accuracy {result.holdout_accuracy:.4f}, "
+            f"macro-F1 {result.holdout_macro_f1:.4f}"
+        )
     typer.echo(
         f"registered category model {result.version} (candidate) from {result.rows} rows "
-        f"({result.reviewed_rows} reviewed); holdout accuracy "
-        f"{result.holdout_accuracy or nan:.4f}, macro-F1 {result.holdout_macro_f1 or nan:.4f}"
+        f"({result.reviewed_rows} reviewed); {score}"
     )
 
 
