@@ -51,6 +51,7 @@ async def test_outbox_claims_logs_and_closes_a_rescue(
             await _sign_in(bo, MEMBERS["bo"])
             page = (await ana.get("/tasks")).text
             assert f'id="task-{claim.id}"' in page and "usage dropped 60%" in page
+            assert f'action="/tasks/{claim.id}/claim"' in page
             refused = await bo.post(f"/tasks/{claim.id}/claim", headers={"accept": "text/html"},
                                     data={"csrf_token": csrf_of((await bo.get("/tasks")).text)})
             assert refused.status_code == 403

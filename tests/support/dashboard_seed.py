@@ -232,7 +232,7 @@ def _seed_rescues(
             )
         if status == "open":
             next_step = (
-                "claim"
+                "unclaimed"
                 if not case.assignee
                 else (
                     ["initiate", "probe", "offer", "close"][len(reached)]
