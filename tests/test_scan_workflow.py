@@ -12,11 +12,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from temporalio import activity
 from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.worker import Replayer, Worker
 
-from activities.rescue_start import RescueStarter
+from activities.rescue_start import RescueStarter, StartRescueRequest, StartRescueResult
 from activities.scan import ScanActivities
 from classifiers.risk.rules import load_rules
 from store.models import Customer, Flag
@@ -109,3 +111,32 @@ async def test_scan_flags_stores_and_starts_each_rescue_once(
             await handle.terminate("scan test done")
         except RPCError:
             pass
+
+
+async def test_a_refused_rescue_start_is_counted_and_the_rest_start(
+    temporal_client: Client, sqlite_sessions: sessionmaker[Session]
+) -> None:
+    tag = f"{uuid.uuid4().hex[:6]}-"
+    scan_store(sqlite_sessions, tag)
+    queue = f"scan-{uuid.uuid4()}"
+    asked: list[int] = []
+
+    # Stands in for the rescue starter: refuses the first flag it is asked about.
+    @activity.defn(name="start_rescue_for_flag")
+    async def refuse_first(req: StartRescueRequest) -> StartRescueResult:
+        asked.append(req.flag_id)
+        if len(asked) == 1:
+            raise ApplicationError("customer vanished", non_retryable=True)
+        return StartRescueResult(f"rescue-flag-{req.flag_id}", started=True)
+
+    scans = ScanActivities(sqlite_sessions, load_rules())
+    async with Worker(
+        temporal_client,
+        task_queue=queue,
+        workflows=[ScanWorkflow],
+        activities=[scans.plan_scan, scans.score_partition, scans.choose_rescues, refuse_first],
+        activity_executor=ThreadPoolExecutor(2),
+    ):
+        result = await run_scan(temporal_client, queue)
+    assert (result.chosen, result.started, result.start_failed) == (3, 2, 1)
+    assert len(asked) == 3
