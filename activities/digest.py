@@ -41,14 +41,14 @@ def week_figures(session: Session, end: date, days: int) -> DigestFigures:
     report = assets_report(session, [week], Filters())
     flow = report.flows[0]
     lo, hi = day_start(week.start), day_start(week.end)
-    outcomes = dict(session.execute(
+    outcomes: dict[str, int] = dict(session.execute(  # type: ignore[arg-type]
         select(RescueCase.status, func.count())
         .where(RescueCase.closed_at >= lo, RescueCase.closed_at < hi)
         .group_by(RescueCase.status)).all())
     saved = session.scalar(select(func.coalesce(func.sum(RescueCase.value_saved), 0.0)).where(
         RescueCase.closed_at >= lo, RescueCase.closed_at < hi, RescueCase.status == "rescued"))
     open_cases = session.scalar(select(func.count()).where(RescueCase.status == "open"))
-    names = dict(session.execute(select(Category.id, Category.name)).all())
+    names = {str(i): str(n) for i, n in session.execute(select(Category.id, Category.name))}
     spikes = session.scalars(
         select(SpikeAlert).where(SpikeAlert.window_end >= start, SpikeAlert.window_end <= end)
         .order_by(SpikeAlert.score.desc(), SpikeAlert.id).limit(TOP_SPIKES))

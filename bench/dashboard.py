@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, Table, insert
+from sqlalchemy import Engine, insert
 
 from store.db import make_engine, make_sessionmaker
 from store.migrate import upgrade
@@ -50,7 +50,7 @@ PAGES = ["/", "/?period=week&segment=smb", "/?period=quarter&team=team3", "/pipe
          "/tasks"]
 
 
-def _bulk(engine: Engine, table: Table, rows: Iterator[dict[str, Any]]) -> int:
+def _bulk(engine: Engine, table: Any, rows: Iterator[dict[str, Any]]) -> int:
     count, batch = 0, []
     with engine.begin() as connection:
         for row in rows:
@@ -162,7 +162,8 @@ def main() -> None:
             connection.exec_driver_sql("ANALYZE")
         print(f"filled {args.customers:,} customers / {args.rescues:,} rescues in "
               f"{time.perf_counter() - started:.0f} s")
-        runtime = Runtime(Settings(data_dir=Path(tmp), database_url=url), engine,
+        settings = Settings.model_validate({"data_dir": Path(tmp), "database_url": url})
+        runtime = Runtime(settings, engine,
                           make_sessionmaker(engine))
         with TestClient(create_app(runtime)) as client:
             _, baseline = timings_ms(client, "/healthz", args.repeat * 4)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from store.models import Category, Customer, JourneyStage, RescueCase
 from web.queries.periods import Filters, Period, as_date, day_start
@@ -63,7 +64,7 @@ class AssetsReport:
         )
 
 
-def _filtered(query: Select[tuple[object, ...]], filters: Filters) -> Select[tuple[object, ...]]:
+def _filtered(query: Select[Any], filters: Filters) -> Select[Any]:
     if filters.segment:
         query = query.where(Customer.segment == filters.segment)
     if filters.team:
@@ -71,14 +72,15 @@ def _filtered(query: Select[tuple[object, ...]], filters: Filters) -> Select[tup
     return query
 
 
-def _by_day(session: Session, day_column: object, extra: list[object], filters: Filters,
+def _by_day(session: Session, day_column: InstrumentedAttribute[Any],
+            extra: list[ColumnElement[bool]], filters: Filters,
             start: date, end: date) -> list[tuple[date, str, int, float]]:
     """(day, status, count, value) rows in [start, end): one covering-index range scan.
     Status is grouped only when `extra` filters on it (the lost flow's index holds it)."""
     keys = [day_column, Customer.status] if extra else [day_column]
     query = select(*keys, func.count(), func.coalesce(func.sum(Customer.value_per_year), 0.0))
-    query = query.where(day_column >= start, day_column < end, *extra)  # type: ignore[operator]
-    query = _filtered(query.group_by(*keys), filters)  # type: ignore[arg-type]
+    query = query.where(day_column >= start, day_column < end, *extra)
+    query = _filtered(query.group_by(*keys), filters)
     rows = session.execute(query).all()
     if not extra:
         return [(as_date(d), "", int(c), float(v)) for d, c, v in rows]
@@ -142,7 +144,7 @@ def assets_report(session: Session, periods: list[Period], filters: Filters) -> 
     )
 
 
-def distinct_values(session: Session, column: object) -> list[str]:
+def distinct_values(session: Session, column: InstrumentedAttribute[Any]) -> list[str]:
     """Filter choices: the distinct non-empty values of an indexed column."""
-    rows = session.execute(select(column).distinct().order_by(column))  # type: ignore[call-overload]
+    rows = session.execute(select(column).distinct().order_by(column))
     return [str(v) for (v,) in rows if v]

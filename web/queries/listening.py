@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from store.models import Category, CategoryDaily, FeedbackItem, JourneyStage, RescueCase, SpikeAlert
@@ -46,7 +46,7 @@ class StageSection:
     spikes: list[Spike]
 
 
-def effective_category() -> object:
+def effective_category() -> ColumnElement[str]:
     """A reviewer's label wins over the model's."""
     return func.coalesce(FeedbackItem.reviewed_label, FeedbackItem.category_id)
 
@@ -68,12 +68,12 @@ def listening_report(session: Session, today: date, days: int) -> list[StageSect
         stage_of[cat] = stage
 
     category = effective_category()
-    defectors = dict(session.execute(
+    defectors: dict[str, int] = dict(session.execute(  # type: ignore[arg-type]
         select(category, func.count(func.distinct(FeedbackItem.customer_id)))
         .where(FeedbackItem.customer_id.in_(select(RescueCase.customer_id)),
                FeedbackItem.occurred_at >= day_start(start))
         .group_by(category)).all())
-    lost = dict(session.execute(
+    lost: dict[str, int] = dict(session.execute(  # type: ignore[arg-type]
         select(RescueCase.lost_category_id, func.count())
         .where(RescueCase.status == "lost", RescueCase.closed_at >= day_start(start))
         .group_by(RescueCase.lost_category_id)).all())

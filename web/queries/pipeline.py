@@ -49,8 +49,7 @@ class PipelineReport:
     escalated: int
 
 
-def _cases(query: Select[tuple[object, ...]], since: datetime, filters: Filters
-           ) -> Select[tuple[object, ...]]:
+def _cases(query: Select[Any], since: datetime, filters: Filters) -> Select[Any]:
     query = query.where(RescueCase.opened_at >= since)
     if filters.team:
         query = query.where(RescueCase.team == filters.team)
@@ -91,8 +90,9 @@ def _case_groups(session: Session, now: datetime, since: datetime, filters: Filt
     """One scan of the window's cases, grouped by everything the page breaks them down by."""
     now_sql = literal(now, UTCDateTime())
     age_days = hours_between(session, RescueCase.opened_at, now_sql) / 24.0  # type: ignore[operator]
-    bucket = case(*[(age_days < (hi + 1 if hi is not None else 10**9), label)
-                    for _, hi, label in AGE_BUCKETS]).label("bucket")
+    whens: list[tuple[Any, str]] = [(age_days < (hi + 1 if hi is not None else 10**9), label)
+                                    for _, hi, label in AGE_BUCKETS]
+    bucket = case(*whens).label("bucket")
     team = func.coalesce(RescueCase.team, "(no team)").label("team")
     owner = func.coalesce(RescueCase.assignee, "(unassigned)").label("owner")
     overdue = case((RescueCase.opened_at < now - timedelta(days=overdue_days), 1), else_=0)
