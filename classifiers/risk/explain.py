@@ -107,6 +107,8 @@ def describe_tenure(tenure_days: float) -> str | None:
 
 
 def describe_attribute(name: str, value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # "tenure: 12", not "tenure: 12.0"
     return f"{name}: {value}"
 
 
