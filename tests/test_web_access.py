@@ -15,7 +15,7 @@ HTML = {"accept": "text/html"}
 
 
 def test_signed_out_browser_is_sent_to_login(sqlite_engine: Engine, tmp_path: Path) -> None:
-    with TestClient(dashboard_app(sqlite_engine, tmp_path)) as web:
+    with TestClient(dashboard_app(sqlite_engine, tmp_path, api_token="api-secret")) as web:
         response = web.get("/pipeline", headers=HTML, follow_redirects=False)
         assert response.status_code == 303
         assert response.headers["location"] == "/login?next=/pipeline"
@@ -24,6 +24,9 @@ def test_signed_out_browser_is_sent_to_login(sqlite_engine: Engine, tmp_path: Pa
         bad = web.post("/login", data={"token": "guess", "csrf_token": csrf_of(page)})
         assert bad.status_code == 401 and "not valid" in bad.text
         assert "Local admin" not in page
+        # API routes keep JSON errors even for a browser (no login redirect, no HTML page).
+        api = web.post("/api/v1/customers", headers=HTML, content=b"[]", follow_redirects=False)
+        assert api.status_code == 401 and api.headers["content-type"] == "application/json"
 
 
 def test_roles_decide_pages(sqlite_engine: Engine, sqlite_sessions: sessionmaker[Session],

@@ -20,15 +20,15 @@ MEMBERS = {"ana": "ana-secret", "bo": "bo-secret"}
 
 
 def dashboard_app(engine: Engine, data_dir: Path, tokens: bool = True,
-                  temporal_address: str | None = None) -> FastAPI:
+                  temporal_address: str | None = None, **settings: object) -> FastAPI:
     """The real app on `engine`; with tokens, leader/ops/member tokens are configured."""
-    settings = Settings(
+    config = Settings(
         data_dir=data_dir, database_url=engine.url.render_as_string(hide_password=False),
         leader_token=LEADER if tokens else None, ops_token=OPS if tokens else None,
-        temporal_address=temporal_address,
+        temporal_address=temporal_address, **settings,
     )
-    app = create_app(Runtime(settings, engine, make_sessionmaker(engine)))
-    app.state.access = access_from_settings(settings, MEMBERS if tokens else {})
+    app = create_app(Runtime(config, engine, make_sessionmaker(engine)))
+    app.state.access = access_from_settings(config, MEMBERS if tokens else {})
     return app
 
 

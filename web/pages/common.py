@@ -16,6 +16,7 @@ from web import charts
 from web.auth import CSRF_COOKIE, CSRF_FIELD, User, csrf_seed, csrf_token, current_user
 from web.queries.periods import Filters
 
+API_PREFIXES = ("/api/", "/slack/", "/healthz")  # their clients always get JSON errors
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
@@ -62,7 +63,8 @@ async def _html_errors(request: Request, exc: Exception) -> Response:
     """Browsers get a login redirect (401) or a readable page; API clients get JSON."""
     assert isinstance(exc, StarletteHTTPException)
     wants_html = "text/html" in request.headers.get("accept", "")
-    if not wants_html or exc.status_code not in (400, 401, 403, 404):
+    api = request.url.path.startswith(API_PREFIXES)
+    if api or not wants_html or exc.status_code not in (400, 401, 403, 404):
         return await http_exception_handler(request, exc)
     if exc.status_code == 401:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
