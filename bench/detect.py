@@ -16,12 +16,14 @@ import argparse
 import sqlite3
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
+from sqlalchemy import text
 
 from classifiers.risk.bgnbd import expected_purchases, fit_bgnbd
 from classifiers.risk.context import build_lapse_context
@@ -80,22 +82,25 @@ def generate(path: Path, customers: int, events_per_customer: int, seed: int = 0
     return int(len(owner))
 
 
-def winback_scan(url: str, partition_size: int) -> tuple[int, float]:
-    """Plan + every partition, as the scan's activities do them (without Temporal)."""
+def winback_scan(url: str, partition_size: int, workers: int) -> tuple[int, float]:
+    """Plan + every partition, as the scan's activities do them (without Temporal):
+    `workers` partitions at a time, like ScanWorkflow's parallel_partitions."""
     rules = load_rules()
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
     windows = FeatureWindows(as_of=AS_OF, activity_kinds=rules.activity_kinds())
     started = time.perf_counter()
-    flagged = 0
     with sessions() as session:
         context = build_lapse_context(session, windows)
-        hi = session.execute(
-            __import__("sqlalchemy").text("SELECT max(id) FROM customers")
-        ).scalar()
-        for lo in range(1, int(hi) + 1, partition_size):
+        hi = session.execute(text("SELECT max(id) FROM customers")).scalar()
+
+    def partition(lo: int) -> int:
+        with sessions() as session:
             frame = compute_features(session, lo, lo + partition_size, windows)
-            flagged += len(detect(frame, AS_OF, rules, context).detections)
+            return len(detect(frame, AS_OF, rules, context).detections)
+
+    with ThreadPoolExecutor(workers) as pool:
+        flagged = sum(pool.map(partition, range(1, int(hi) + 1, partition_size)))
     engine.dispose()
     return flagged, time.perf_counter() - started
 
@@ -157,7 +162,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=30, help="Mean events per customer.")
-    parser.add_argument("--partition-size", type=int, default=50_000)
+    parser.add_argument("--partition-size", type=int, default=25_000)
+    parser.add_argument("--workers", type=int, default=2, help="Partitions scored at once.")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -170,9 +176,10 @@ def main() -> None:
             f"(a) {args.customers:,} customers, {n_events:,} events generated in "
             f"{time.perf_counter() - started:.1f}s"
         )
-        flagged, ours = winback_scan(url, args.partition_size)
+        flagged, ours = winback_scan(url, args.partition_size, args.workers)
         print(
-            f"    winback features + scoring, all customers: {ours:.2f}s "
+            f"    winback features + scoring, all customers ({args.workers} partitions at a "
+            f"time): {ours:.2f}s "
             f"({flagged:,} flagged; goal <= 10 s at 1M)"
         )
         naive = naive_pandas(url)

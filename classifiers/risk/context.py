@@ -48,7 +48,7 @@ def activity_summary(session: Session, windows: FeatureWindows, every: int = 1) 
         .all()
     )
     columns = ["segment", "has_contract", "customer_id", "n_days", "first_day", "last_day"]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
 
 def segment_gap_days(summary: pd.DataFrame) -> tuple[dict[str, float], float | None]:

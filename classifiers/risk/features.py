@@ -74,7 +74,7 @@ def _customers(session: Session, lo: int, hi: int) -> pd.DataFrame:
         .all()
     )
     frame = pd.DataFrame(
-        rows,
+        [tuple(r) for r in rows],  # plain tuples: pandas probes Row objects key by key
         columns=[
             "customer_id",
             "external_id",
@@ -95,7 +95,7 @@ def _labelled(session: Session, query: Select[Any]) -> pd.DataFrame:
     """Run a GROUP BY customer_id query; its labels become the columns."""
     rows = session.connection().execute(query).all()
     columns = [c.name for c in query.selected_columns]
-    return pd.DataFrame(rows, columns=columns).set_index("customer_id")
+    return pd.DataFrame([tuple(r) for r in rows], columns=columns).set_index("customer_id")
 
 
 def _activity(session: Session, lo: int, hi: int, w: FeatureWindows, dialect: str) -> pd.DataFrame:
