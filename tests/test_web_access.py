@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -44,6 +45,13 @@ def test_roles_decide_pages(sqlite_engine: Engine, sqlite_sessions: sessionmaker
         assert ops.get("/ops/models", headers=HTML).status_code == 200
         assert ana.get("/", headers=HTML).status_code == 403
         assert ana.get("/ops/models", headers=HTML).status_code == 403
+        # Members open the customers of their own tasks, not everyone's.
+        own = re.search(r'href="/customers/(C\d+)"', ana.get("/tasks").text)
+        assert own and ana.get(f"/customers/{own.group(1)}").status_code == 200
+        bo_customer = re.search(r'href="/customers/(C\d+)"', leader.get("/tasks").text.split(
+            f'id="task-{seeded.open_task_ids["bo"][0]}"')[1])
+        assert bo_customer
+        assert ana.get(f"/customers/{bo_customer.group(1)}", headers=HTML).status_code == 403
         tasks = ana.get("/tasks").text
         assert all(f'id="task-{i}"' in tasks for i in seeded.open_task_ids["ana"])
         assert not any(f'id="task-{i}"' in tasks for i in seeded.open_task_ids["bo"])
