@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,8 +28,8 @@ from temporalio.client import (
 from classifiers.risk.queue import current_queue
 from classifiers.risk.rules import load_rules
 from classifiers.risk.training import LabelsFileError, train_and_register, training_set
+from winback.cli_workflows import run_now, upsert_schedule
 from winback.runtime import open_runtime
-from winback.schedules import upsert_schedule
 from winback.settings import Settings, get_settings
 from winback.temporal_client import connect
 from workflows.scan import SCAN_SCHEDULE_ID, ScanInput, ScanWorkflow
@@ -143,14 +142,7 @@ async def ensure_scan_schedule(
 
 async def _scan_now(settings: Settings, params: ScanInput) -> None:
     client = await connect(settings)
-    result = await client.execute_workflow(
-        ScanWorkflow.run,
-        params,
-        id=f"{SCAN_SCHEDULE_ID}-now-{uuid.uuid4().hex[:8]}",
-        task_queue=settings.task_queue,
-    )
-    for key, value in asdict(result).items():
-        typer.echo(f"{key}: {value}")
+    await run_now(client, ScanWorkflow.run, params, SCAN_SCHEDULE_ID, settings.task_queue)
 
 
 async def _schedule(settings: Settings) -> None:

@@ -1,7 +1,13 @@
-"""Temporal Schedules created or updated in place, so `... schedule` commands are idempotent."""
+"""Starting workflows from the CLI: run one now and print its result, or create/update its
+Temporal Schedule in place (so `winback ... schedule` commands are idempotent)."""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import asdict
+from typing import Any
+
+import typer
 from temporalio.client import (
     Client,
     Schedule,
@@ -24,3 +30,13 @@ async def upsert_schedule(client: Client, schedule_id: str, schedule: Schedule) 
 
     await client.get_schedule_handle(schedule_id).update(replace)
     return "updated"
+
+
+async def run_now(client: Client, run: Any, arg: Any, id_prefix: str, task_queue: str) -> Any:
+    """Run a workflow under `<id_prefix>-now-<random>`, wait, print its result's fields."""
+    result = await client.execute_workflow(
+        run, arg, id=f"{id_prefix}-now-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+    )
+    for key, value in asdict(result).items():
+        typer.echo(f"{key}: {value}")
+    return result
