@@ -56,6 +56,10 @@ def test_assets_page_matches_sql_and_filters(engine: Engine, sessions: sessionma
         page = web.get("/?period=quarter").text
         for name, count in reasons:
             assert re.search(rf"<td>{name}</td><td>[^<]+</td><td class=\"n\">{count}</td>", page)
+        stated = db.execute(text("SELECT outcome_reason, COUNT(*) FROM rescue_cases WHERE "
+                                 "status = 'lost' GROUP BY outcome_reason")).all()
+        for reason, count in stated:
+            assert f'<q>{reason}</q></td><td class="n">{count}</td>' in page
         assert "Charged twice" in page and "Local admin" in page
         assert web.get("/?period=decade", headers=HTML).status_code == 400
 

@@ -10,10 +10,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from classifiers.redaction import redact_text
 from store.models import Category, Customer, JourneyStage, RescueCase
 from web.queries.periods import Filters, Period, as_date, day_start
 
 LOST_STATUSES = ("cancelled", "non_renewed", "lost")
+TOP_STATED = 5
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class AssetsReport:
     stages: list[Reason]  # the same, by journey stage
     by_status: dict[str, int]  # how they left: cancelled / non_renewed / lost
     uncoded_lost: int  # lost customers in the window with no coded rescue reason
+    stated: list[tuple[str, int]] = field(default_factory=list)  # top outcome_reason texts
     segments: list[str] = field(default_factory=list)
     teams: list[str] = field(default_factory=list)
 
@@ -92,6 +95,20 @@ def _bucket(rows: list[tuple[date, str, int, float]], period: Period) -> tuple[i
     return sum(c for c, _ in inside), sum(v for _, v in inside)
 
 
+def _lost_cases(columns: list[Any], start: date, end: date, filters: Filters) -> Select[Any]:
+    """Lost rescue cases closed in [start, end), filtered like the customers."""
+    query = select(*columns).where(
+        RescueCase.status == "lost", RescueCase.closed_at >= day_start(start),
+        RescueCase.closed_at < day_start(end))
+    # The case's team is the customer's team when it opened: no join needed for it.
+    if filters.team:
+        query = query.where(RescueCase.team == filters.team)
+    if filters.segment:
+        query = query.join(Customer, Customer.id == RescueCase.customer_id).where(
+            Customer.segment == filters.segment)
+    return query
+
+
 def assets_report(session: Session, periods: list[Period], filters: Filters) -> AssetsReport:
     """New vs lost per period (GROUP BY day in SQL, bucketed here) and coded reasons."""
     start, end = periods[0].start, periods[-1].end
@@ -104,19 +121,10 @@ def assets_report(session: Session, periods: list[Period], filters: Filters) -> 
         by_status[status] += count
 
     # Group the lost cases first (covering index), then name the few categories.
-    lost_q = (
-        select(RescueCase.lost_category_id.label("category_id"), func.count().label("n"),
-               func.coalesce(func.sum(RescueCase.value_at_risk), 0.0).label("value"))
-        .where(RescueCase.status == "lost", RescueCase.closed_at >= day_start(start),
-               RescueCase.closed_at < day_start(end))
-        .group_by(RescueCase.lost_category_id)
-    )
-    # The case's team is the customer's team when it opened: no join needed for it.
-    if filters.team:
-        lost_q = lost_q.where(RescueCase.team == filters.team)
-    if filters.segment:
-        lost_q = lost_q.join(Customer, Customer.id == RescueCase.customer_id).where(
-            Customer.segment == filters.segment)
+    lost_q = _lost_cases(
+        [RescueCase.lost_category_id.label("category_id"), func.count().label("n"),
+         func.coalesce(func.sum(RescueCase.value_at_risk), 0.0).label("value")],
+        start, end, filters).group_by(RescueCase.lost_category_id)
     lost = lost_q.subquery()
     reason_q = (
         select(lost.c.category_id, Category.name, JourneyStage.name, lost.c.n, lost.c.value)
@@ -134,11 +142,17 @@ def assets_report(session: Session, periods: list[Period], filters: Filters) -> 
     reasons.sort(key=lambda r: (-r.count, r.label))
     stages = sorted((Reason(s, s, int(c), v) for s, (c, v) in stage_totals.items()),
                     key=lambda r: (-r.count, r.label))
+    stated_q = _lost_cases([RescueCase.outcome_reason, func.count().label("n")], start, end,
+                           filters).where(RescueCase.outcome_reason.is_not(None))
+    stated = session.execute(stated_q.group_by(RescueCase.outcome_reason)
+                             .order_by(func.count().desc(), RescueCase.outcome_reason)
+                             .limit(TOP_STATED)).all()
     coded = sum(r.count for r in reasons if r.label != "not coded")
     lost_total = sum(f.lost_count for f in flows)
     return AssetsReport(
         flows=flows, reasons=reasons, stages=stages, by_status=dict(by_status),
         uncoded_lost=max(lost_total - coded, 0),
+        stated=[(redact_text(str(text))[:200], int(n)) for text, n in stated],
         segments=distinct_values(session, Customer.segment),
         teams=distinct_values(session, Customer.team),
     )
