@@ -3,6 +3,7 @@ driven by Playwright (never `playwright install`: no downloads at test time)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import tempfile
@@ -73,10 +74,15 @@ def chromium() -> Iterator[BrowserContext]:
 
 
 def screenshot(page: object, name: str) -> Path:
-    """Full-page PNG under tests/artifacts/screenshots/, copied to docs/screenshots/."""
+    """Full-page PNG under tests/artifacts/screenshots/ (kept for review after every run).
+
+    With WINBACK_UPDATE_DOC_SCREENSHOTS=1 it is also copied to docs/screenshots/, so a plain
+    test run never rewrites tracked files.
+    """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     target = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(target), full_page=True)  # type: ignore[attr-defined]
-    DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(target, DOC_SCREENSHOTS / target.name)
+    if os.environ.get("WINBACK_UPDATE_DOC_SCREENSHOTS") == "1":
+        DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(target, DOC_SCREENSHOTS / target.name)
     return target
