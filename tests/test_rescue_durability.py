@@ -7,10 +7,11 @@ it matters: one posted message for the case, updated in place as steps complete.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 
 from store.db import transaction
 from store.models import RescueCase, RescueEvent, TaskMessage, TeamMember
@@ -34,6 +35,21 @@ def task_row_at(sessions: sessionmaker[Session], step: str, posted: bool = True)
     with sessions() as session:
         row = session.scalar(select(TaskMessage).where(TaskMessage.step == step))
         return row is not None and (row.ts is not None or not posted)
+
+
+async def finish_as_lost(handle: WorkflowHandle[Any, RescueResult]) -> None:
+    """From 'probe' to the end: the last three steps, then 'lost' with a reason."""
+    for step in (
+        PROBE,
+        StepRequest("ana", "offer", {"accepts_help": "no"}),
+        StepRequest("ana", "close", {}),
+    ):
+        await handle.execute_update(UPDATE_LOG_STEP, step, result_type=RescueStatus)
+    await handle.execute_update(
+        UPDATE_OUTCOME, OutcomeRequest("ana", "lost", reason="Closed the business"),
+        result_type=RescueStatus,
+    )
+    assert (await handle.result()).outcome == "lost"
 
 
 async def test_worker_restart_mid_rescue_continues_without_duplicate_messages(
@@ -63,17 +79,7 @@ async def test_worker_restart_mid_rescue_continues_without_duplicate_messages(
                 await eventually(lambda: task_row_at(sqlite_sessions, "probe"))
             # First worker gone; a new one (no cached state) replays and carries on.
             async with make_worker(world):
-                for step in (
-                    PROBE,
-                    StepRequest("ana", "offer", {"accepts_help": "no"}),
-                    StepRequest("ana", "close", {}),
-                ):
-                    await h.execute_update(UPDATE_LOG_STEP, step, result_type=RescueStatus)
-                await h.execute_update(
-                    UPDATE_OUTCOME, OutcomeRequest("ana", "lost", reason="Closed the business"),
-                    result_type=RescueStatus,
-                )
-                assert (await h.result()).outcome == "lost"
+                await finish_as_lost(h)
         dm_messages = slack.posts("DU_ANA")
         posts = slack.calls_to("chat.postMessage")
     assert len(posts) == 1 and len(dm_messages) == 1

@@ -28,15 +28,13 @@ from tests.support.rescue_world import (
     unique_id,
 )
 from tests.support.slack_stub import BOT_TOKEN, SlackStub
-from tests.test_rescue_workflow import PROBE
+from tests.test_rescue_durability import finish_as_lost
 from winback.binaries import temporal_cli
 from workflows.rescue_messages import (
     QUERY_STATUS,
     UPDATE_CLAIM,
     UPDATE_LOG_STEP,
-    UPDATE_OUTCOME,
     ClaimRequest,
-    OutcomeRequest,
     RescueResult,
     RescueStatus,
     StepRequest,
@@ -121,17 +119,7 @@ async def test_waiting_rescue_survives_a_dev_server_restart_on_its_file(
                 await eventually(
                     lambda: len(task_rows(sqlite_sessions, case_id)) == 2, REMINDER_AFTER + 10
                 )
-                for step in (
-                    PROBE,
-                    StepRequest("ana", "offer", {"accepts_help": "no"}),
-                    StepRequest("ana", "close", {}),
-                ):
-                    await h.execute_update(UPDATE_LOG_STEP, step, result_type=RescueStatus)
-                await h.execute_update(
-                    UPDATE_OUTCOME, OutcomeRequest("ana", "lost", reason="Closed the business"),
-                    result_type=RescueStatus,
-                )
-                assert (await h.result()).outcome == "lost"
+                await finish_as_lost(h)
         finally:
             await second.shutdown()
         dm = slack.posts("DU_ANA")
