@@ -2,7 +2,9 @@
 
 Prints, in one run: BANKING77 5-fold CV accuracy, macro-F1 and single-thread texts/s for both
 models, then the same on the CFPB complaint narratives (Issue column). Reads the shared data
-folder (default /work/shared/data, or --data-dir). Usage: python bench/classify.py
+folder (default /work/shared/data, or --data-dir). With --embeddings DIR (static vectors made by
+scripts/distill_static_embeddings.py) the optional TF-IDF + static-embedding route runs too.
+Usage: python bench/classify.py [--embeddings DIR] [--skip-cfpb]
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import accuracy_score, f1_score  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
-from sklearn.pipeline import Pipeline, make_pipeline  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
 
+from classifiers.text.blend import EmbeddingBlendModel  # noqa: E402
 from classifiers.text.features import text_views  # noqa: E402
+from classifiers.text.static_embeddings import StaticEmbedder  # noqa: E402
 from classifiers.text.training import build_estimator  # noqa: E402
 
 CFPB_MIN_PER_ISSUE = 10  # rarer issues cannot be split 5 ways and calibrated 3 ways
@@ -36,17 +40,21 @@ CFPB_MIN_PER_ISSUE = 10  # rarer issues cannot be split 5 ways and calibrated 3 
 class Contender:
     """A model plus the step that turns raw strings into what it reads."""
 
-    def __init__(self, name: str, make: Callable[[], Pipeline], prepare: Callable[..., Any]):
+    def __init__(self, name: str, make: Callable[[], Any], prepare: Callable[..., Any]):
         self.name, self.make, self.prepare = name, make, prepare
 
 
-def contenders() -> list[Contender]:
+def contenders(embedder: StaticEmbedder | None = None) -> list[Contender]:
     baseline = Contender(
         "TF-IDF + LogisticRegression (baseline)",
         lambda: make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000)),
         list,
     )
-    return [Contender("winback default", build_estimator, text_views), baseline]
+    found = [Contender("winback default", build_estimator, text_views), baseline]
+    if embedder is not None:
+        make_blend = lambda: EmbeddingBlendModel(embedder)  # noqa: E731
+        found.append(Contender("TF-IDF + static embeddings (optional)", make_blend, list))
+    return found
 
 
 def cross_validate(contender: Contender, texts: Sequence[str], labels: np.ndarray) -> dict:
@@ -69,12 +77,14 @@ def cross_validate(contender: Contender, texts: Sequence[str], labels: np.ndarra
     }
 
 
-def report(title: str, texts: Sequence[str], labels: np.ndarray) -> None:
+def report(
+    title: str, texts: Sequence[str], labels: np.ndarray, embedder: StaticEmbedder | None
+) -> None:
     print(f"\n{title}: {len(texts)} texts, {len(set(labels))} labels, 5-fold stratified CV")
     print(f"load average at start (1, 5, 15 min): {os.getloadavg()}; cpus: {os.cpu_count()}")
     print(f"{'model':<42} {'accuracy':>9} {'macro-F1':>9} {'texts/s':>9}")
     results = {}
-    for contender in contenders():
+    for contender in contenders(embedder):
         started = time.perf_counter()
         results[contender.name] = score = cross_validate(contender, texts, labels)
         print(
@@ -82,7 +92,7 @@ def report(title: str, texts: Sequence[str], labels: np.ndarray) -> None:
             f"{score['texts_per_s']:9,.0f}   ({time.perf_counter() - started:.0f} s)",
             flush=True,
         )
-    ours, base = (results[c.name] for c in contenders())
+    ours, base = (results[c.name] for c in contenders()[:2])
     print(
         f"ratio winback/baseline: accuracy {ours['accuracy'] / base['accuracy']:.3f}, "
         f"macro-F1 {ours['macro_f1'] / base['macro_f1']:.3f}, "
@@ -93,9 +103,16 @@ def report(title: str, texts: Sequence[str], labels: np.ndarray) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=Path("/work/shared/data"))
+    parser.add_argument("--embeddings", type=Path, help="static embeddings dir (optional route)")
+    parser.add_argument("--skip-cfpb", action="store_true", help="BANKING77 only")
     args = parser.parse_args()
+    embedder = StaticEmbedder.load(args.embeddings) if args.embeddings else None
     banking = pd.read_csv(args.data_dir / "banking77" / "train.csv")
-    report("BANKING77 (train.csv)", banking["text"].tolist(), banking["category"].to_numpy())
+    report(
+        "BANKING77 (train.csv)", banking["text"].tolist(), banking["category"].to_numpy(), embedder
+    )
+    if args.skip_cfpb:
+        return
     cfpb = pd.read_csv(args.data_dir / "cfpb" / "complaints_2015_2020.csv")
     cfpb = cfpb.dropna(subset=["Consumer complaint narrative", "Issue"])
     counts = Counter(cfpb["Issue"])
@@ -104,6 +121,7 @@ def main() -> None:
         f"CFPB narratives, Issue column (issues with >= {CFPB_MIN_PER_ISSUE} complaints)",
         cfpb["Consumer complaint narrative"].tolist(),
         cfpb["Issue"].to_numpy(),
+        embedder,
     )
 
 
