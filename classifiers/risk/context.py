@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from classifiers.risk.bgnbd import fit_bgnbd
-from classifiers.risk.features import FeatureWindows, _at, as_epoch_days, epoch_days
+from classifiers.risk.features import (
+    FeatureWindows,
+    _at,
+    as_epoch_days,
+    epoch_days,
+    utc_day,
+    without_index,
+)
 from classifiers.risk.lapse import LapseContext, bgnbd_inputs
 from store.models import ActivityEvent, Customer
 
@@ -23,18 +30,26 @@ MAX_NORM_CUSTOMERS = 50_000  # beyond this, norms come from every k-th customer 
 
 def activity_summary(session: Session, windows: FeatureWindows, every: int = 1) -> pd.DataFrame:
     """Per customer (every `every`-th id): segment, contract flag, active days, first and
-    last active day."""
+    last active day. The sample is a list of customer ids, so the events are read through
+    the (customer_id, occurred_at, ...) index for those customers only, not scanned whole."""
     e = ActivityEvent
-    sampled = [e.customer_id % every == 0] if every > 1 else []
-    day = epoch_days(e.occurred_at, session.get_bind().dialect.name)
+    dialect = session.get_bind().dialect.name
+    sampled = []
+    if every > 1:
+        ids = select(Customer.id).where(Customer.id % every == 0)
+        sampled = [e.customer_id.in_(ids.scalar_subquery())]
     per_customer = (
         select(
             e.customer_id.label("customer_id"),
-            func.count(func.distinct(cast(func.floor(day), Integer))).label("n_days"),
-            func.min(day).label("first_day"),
-            func.max(day).label("last_day"),
+            func.count(func.distinct(utc_day(e.occurred_at, dialect))).label("n_days"),
+            epoch_days(func.min(e.occurred_at), dialect).label("first_day"),
+            epoch_days(func.max(e.occurred_at), dialect).label("last_day"),
         )
-        .where(e.kind.in_(windows.activity_kinds), e.occurred_at <= _at(windows.as_of), *sampled)
+        .where(
+            without_index(e.kind, dialect).in_(windows.activity_kinds),
+            e.occurred_at <= _at(windows.as_of),
+            *sampled,
+        )
         .group_by(e.customer_id)
         .subquery()
     )

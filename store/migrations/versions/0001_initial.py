@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 08:39:50.323355
+Create Date: 2026-11-25 09:25:25.609993
 """
 
 from collections.abc import Sequence
@@ -128,7 +128,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('event_key', name=op.f('uq_activity_events_event_key'))
     )
     with op.batch_alter_table('activity_events', schema=None) as batch_op:
-        batch_op.create_index('ix_activity_events_customer_time', ['customer_id', 'occurred_at'], unique=False)
+        batch_op.create_index('ix_activity_events_customer_time', ['customer_id', 'occurred_at', 'kind', 'quantity', 'amount'], unique=False)
         batch_op.create_index(batch_op.f('ix_activity_events_kind'), ['kind'], unique=False)
 
     op.create_table('categories',
