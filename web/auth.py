@@ -19,8 +19,6 @@ import secrets
 from dataclasses import dataclass, field
 
 from fastapi import HTTPException, Request
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from winback.settings import Settings
 
@@ -28,13 +26,6 @@ ROLES = ("leader", "ops", "member")
 SESSION_COOKIE = "wb_session"
 CSRF_COOKIE = "wb_csrf"
 CSRF_FIELD = "csrf_token"
-
-
-class MemberTokenSettings(BaseSettings):
-    """WINBACK_MEMBER_TOKENS='{"ana": "token-a", "bo": "token-b"}' (handle -> token)."""
-
-    model_config = SettingsConfigDict(env_prefix="WINBACK_", env_file=".env", extra="ignore")
-    member_tokens: dict[str, SecretStr] = {}
 
 
 @dataclass(frozen=True)
@@ -98,8 +89,7 @@ def access_from_settings(settings: Settings, member_tokens: dict[str, str] | Non
     if settings.ops_token and settings.ops_token.get_secret_value():
         tokens[settings.ops_token.get_secret_value()] = User(roles=frozenset({"ops", "leader"}))
     if member_tokens is None:
-        loaded = MemberTokenSettings().member_tokens
-        member_tokens = {h: t.get_secret_value() for h, t in loaded.items()}
+        member_tokens = {h: t.get_secret_value() for h, t in settings.member_tokens.items()}
     for handle, token in member_tokens.items():
         if token:
             tokens[token] = User(roles=frozenset({"member"}), handle=handle)

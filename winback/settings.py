@@ -40,7 +40,13 @@ class Settings(BaseSettings):
     slack_ops_channel: str = "#winback-ops"
     api_token: SecretStr | None = Field(None, description="Bearer token for the ingestion API.")
     leader_token: SecretStr | None = None
-    ops_token: SecretStr | None = None
+    ops_token: SecretStr | None = Field(
+        None, description="Bearer token for the operations pages (review, models)."
+    )
+    member_tokens: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description='Account members\' dashboard tokens as JSON, handle -> token: {"ana": "t1"}.',
+    )
     playbook_path: Path | None = Field(None, description="Rescue playbook YAML; default shipped.")
     taxonomy_path: Path | None = Field(None, description="Taxonomy YAML; default shipped.")
     scan_cron: str = Field("0 6 * * *", description="Cron of the defector scan schedule.")
