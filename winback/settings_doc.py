@@ -50,7 +50,7 @@ Notes:
 
 
 def _default(info: FieldInfo) -> str:
-    value = info.default
+    value = info.get_default(call_default_factory=True)
     if value is PydanticUndefined or value is None:
         return "(unset)"
     return f"`{value}`"
