@@ -27,6 +27,7 @@ from classifiers.text.candidate import train_candidate
 from classifiers.text.data import read_labelled_csv
 from playbooks.taxonomy import load_taxonomy
 from winback.commands.detect import ensure_scan_schedule
+from winback.commands.digest import ensure_digest_schedule
 from winback.commands.listen import ensure_listen_schedule
 from winback.demo.customers import TELCO
 from winback.demo.feedback import BANKING77, BITEXT, CFPB
@@ -135,7 +136,8 @@ async def _demo_workflows(
     async def schedules() -> str:
         await ensure_scan_schedule(client, settings)
         await ensure_listen_schedule(client, settings)
-        return "schedules: scan (cron) and listening (interval) are set"
+        await ensure_digest_schedule(client, settings)
+        return "schedules: scan (cron), listening (interval) and weekly digest are set"
 
     async def risk_then_scan() -> str:
         risk = await loop.run_in_executor(training, train_risk_model, runtime)
