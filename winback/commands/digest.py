@@ -10,14 +10,12 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 
+from winback.cli_workflows import upsert_schedule
 from winback.settings import Settings, get_settings
 from winback.temporal_client import connect
 from workflows.digest import DIGEST_WORKFLOW_ID, DigestInput, DigestWorkflow
@@ -44,18 +42,7 @@ async def ensure_digest_schedule(client: Client, settings: Settings, cron: str =
                                  schedule_id: str = DIGEST_SCHEDULE_ID,
                                  task_queue: str | None = None) -> str:
     """Create the weekly schedule, or update it to the current settings: "created"/"updated"."""
-    schedule = digest_schedule(settings, cron, task_queue)
-    try:
-        await client.create_schedule(schedule_id, schedule)
-        return "created"
-    except ScheduleAlreadyRunningError:
-        pass
-
-    def replace(_current: ScheduleUpdateInput) -> ScheduleUpdate:
-        return ScheduleUpdate(schedule=schedule)
-
-    await client.get_schedule_handle(schedule_id).update(replace)
-    return "updated"
+    return await upsert_schedule(client, schedule_id, digest_schedule(settings, cron, task_queue))
 
 
 @digest_app.command("schedule")

@@ -7,8 +7,6 @@ does the work. The schedule is created or updated in place, so running it twice 
 from __future__ import annotations
 
 import asyncio
-import uuid
-from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
@@ -18,15 +16,13 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 
+from winback.cli_workflows import run_now, upsert_schedule
 from winback.settings import Settings, get_settings
 from winback.temporal_client import connect
 from workflows.listen import LISTEN_WORKFLOW_ID, ListenInput, ListenWorkflow
@@ -60,30 +56,14 @@ async def ensure_listen_schedule(
     task_queue: str | None = None,
 ) -> str:
     """Create the listening schedule, or update it to the current settings: "created"/"updated"."""
-    schedule = listen_schedule(settings, task_queue)
-    try:
-        await client.create_schedule(schedule_id, schedule)
-        return "created"
-    except ScheduleAlreadyRunningError:
-        pass
-
-    def replace(_current: ScheduleUpdateInput) -> ScheduleUpdate:
-        return ScheduleUpdate(schedule=schedule)
-
-    await client.get_schedule_handle(schedule_id).update(replace)
-    return "updated"
+    return await upsert_schedule(client, schedule_id, listen_schedule(settings, task_queue))
 
 
 async def _listen_now(settings: Settings) -> None:
     client = await connect(settings)
-    result = await client.execute_workflow(
-        ListenWorkflow.run,
-        ListenInput(),
-        id=f"{LISTEN_WORKFLOW_ID}-now-{uuid.uuid4().hex[:8]}",
-        task_queue=settings.task_queue,
+    await run_now(
+        client, ListenWorkflow.run, ListenInput(), LISTEN_WORKFLOW_ID, settings.task_queue
     )
-    for key, value in asdict(result).items():
-        typer.echo(f"{key}: {value}")
 
 
 async def _schedule(settings: Settings) -> None:
@@ -142,14 +122,9 @@ def retrain(
 
 async def _retrain_now(settings: Settings, params: RetrainInput) -> None:
     client = await connect(settings)
-    result = await client.execute_workflow(
-        RetrainWorkflow.run,
-        params,
-        id=f"winback-retrain-{uuid.uuid4().hex[:8]}",
-        task_queue=settings.task_queue,
+    result = await run_now(
+        client, RetrainWorkflow.run, params, "winback-retrain", settings.task_queue
     )
-    for key, value in asdict(result).items():
-        typer.echo(f"{key}: {value}")
     if result.status == "failed":
         raise typer.Exit(1)
 
