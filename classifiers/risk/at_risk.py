@@ -13,21 +13,20 @@ import pandas as pd
 from classifiers.risk.model import RiskModel
 from classifiers.risk.model_frame import scoring_frame
 from classifiers.risk.rules import DetectionRules
+from classifiers.risk.segments import segment_rule
 
 
 def complaint_count(frame: pd.DataFrame) -> pd.Series:
     """Complaints in the window: logged events or classified feedback, whichever saw more."""
-    classified = frame["complaint_categories"].map(lambda c: sum(c.values()))
-    return np.maximum(frame["complaint_n"], classified.astype(float))
+    classified = [float(sum(c.values())) for c in frame["complaint_categories"]]
+    return np.maximum(frame["complaint_n"], pd.Series(classified, index=frame.index))
 
 
 def rule_signals(frame: pd.DataFrame, rules: DetectionRules) -> pd.DataFrame:
     """Which warning signs fire for each customer, with the segment's thresholds."""
-    cfg = {s: rules.for_segment(s).at_risk for s in frame["segment"].unique()}
-    seg = frame["segment"]
-    drop = seg.map({s: c.usage_drop_pct for s, c in cfg.items()}).astype(float)
-    c_min = seg.map({s: c.complaints_min for s, c in cfg.items()}).astype(float)
-    p_min = seg.map({s: c.payment_failures_min for s, c in cfg.items()}).astype(float)
+    drop = segment_rule(frame, rules, lambda r: r.at_risk.usage_drop_pct)
+    c_min = segment_rule(frame, rules, lambda r: r.at_risk.complaints_min)
+    p_min = segment_rule(frame, rules, lambda r: r.at_risk.payment_failures_min)
     return pd.DataFrame(
         {
             "usage_drop": frame["usage_change_pct"].fillna(0.0) <= -drop,
@@ -41,14 +40,11 @@ def rule_signals(frame: pd.DataFrame, rules: DetectionRules) -> pd.DataFrame:
 def score_by_rules(frame: pd.DataFrame, rules: DetectionRules) -> pd.DataFrame:
     """Probability, plus each fired sign's weight (used to order the reasons)."""
     signals = rule_signals(frame, rules)
-    cfg = {s: rules.for_segment(s).at_risk for s in frame["segment"].unique()}
-    keep = (1.0 - frame["segment"].map({s: c.base_probability for s, c in cfg.items()})).astype(
-        float
-    )
+    keep = 1.0 - segment_rule(frame, rules, lambda r: r.at_risk.base_probability)
     out = pd.DataFrame(index=frame.index)
     for sign in signals.columns:
-        weight = frame["segment"].map({s: getattr(c.weights, sign) for s, c in cfg.items()})
-        out[f"weight_{sign}"] = np.where(signals[sign], weight.astype(float), 0.0)
+        weight = segment_rule(frame, rules, lambda r: getattr(r.at_risk.weights, sign))  # noqa: B023
+        out[f"weight_{sign}"] = np.where(signals[sign], weight, 0.0)
         keep = keep * (1.0 - out[f"weight_{sign}"])
     out["at_risk_probability"] = 1.0 - keep
     return out
@@ -70,5 +66,4 @@ def score_by_model(
 
 
 def flag_threshold(frame: pd.DataFrame, rules: DetectionRules) -> pd.Series:
-    values = {s: rules.for_segment(s).at_risk.flag_probability for s in frame["segment"].unique()}
-    return frame["segment"].map(values).astype(float)
+    return segment_rule(frame, rules, lambda r: r.at_risk.flag_probability)

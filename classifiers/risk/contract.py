@@ -10,15 +10,13 @@ import numpy as np
 import pandas as pd
 
 from classifiers.risk.rules import DetectionRules
+from classifiers.risk.segments import segment_rule
 
 LOST_STATUSES = ("cancelled", "non_renewed", "lost")
 
 
 def _rule(frame: pd.DataFrame, rules: DetectionRules, section: str, name: str) -> pd.Series:
-    values = {
-        s: getattr(getattr(rules.for_segment(s), section), name) for s in frame["segment"].unique()
-    }
-    return frame["segment"].map(values).astype(float)
+    return segment_rule(frame, rules, lambda r: getattr(getattr(r, section), name))
 
 
 def detect_contract(frame: pd.DataFrame, today: float, rules: DetectionRules) -> pd.DataFrame:
@@ -38,16 +36,7 @@ def detect_contract(frame: pd.DataFrame, today: float, rules: DetectionRules) ->
     p_cancel = _rule(frame, rules, "contract", "cancellation_probability")
     p_renew = _rule(frame, rules, "contract", "non_renewal_probability")
     p_down = _rule(frame, rules, "contract", "downgrade_probability")
-    p_fail = (
-        frame["segment"]
-        .map(
-            {
-                s: rules.for_segment(s).at_risk.weights.payment_failed
-                for s in frame["segment"].unique()
-            }
-        )
-        .astype(float)
-    )
+    p_fail = segment_rule(frame, rules, lambda r: r.at_risk.weights.payment_failed)
 
     lost_p = np.maximum(np.where(cancelled, p_cancel, 0.0), np.where(not_renewed, p_renew, 0.0))
     risk_p = np.maximum(np.where(downgraded, p_down, 0.0), np.where(failing, p_fail, 0.0))

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from classifiers.risk.at_risk import complaint_count, flag_threshold, score_by_model, score_by_rules
@@ -18,7 +20,25 @@ from classifiers.risk.lapse import LapseContext, detect_lapse
 from classifiers.risk.model import RiskModel
 from classifiers.risk.reasons import flag_reasons
 from classifiers.risk.rules import DetectionRules, SegmentRules
+from classifiers.risk.segments import segment_rule
 
+# What a flag and its reasons are written from (see reasons.flag_reasons).
+REASON_COLUMNS = (
+    "segment",
+    "external_id",
+    "team",
+    "value_per_year",
+    "status",
+    "cancellation_n",
+    "non_renewal_n",
+    "downgrade_n",
+    "payment_failed_n",
+    "complaint_n",
+    "complaint_categories",
+    "usage_change_pct",
+    "tenure_days",
+    "attributes",
+)
 SIGNAL_COUNTS = (
     "payment_failed_n",
     "cancellation_n",
@@ -48,14 +68,28 @@ class DetectionBatch:
     events_after_as_of: int = 0  # ignored: the scan sees the store as it was at as_of
 
 
+def records(table: pd.DataFrame) -> dict[Any, dict[str, Any]]:
+    """Row label -> {column: plain value}, built a column at a time (to_dict("index") goes
+    row by row and costs more than the scoring)."""
+    names = [str(c) for c in table.columns]
+    labels = table.index.tolist()
+    if not names:
+        return {label: {} for label in labels}
+    columns = [table[c].tolist() for c in table.columns]
+    return {
+        label: dict(zip(names, values, strict=True))
+        for label, values in zip(labels, zip(*columns, strict=True), strict=True)
+    }
+
+
 def skip_reasons(frame: pd.DataFrame, today: float, rules: DetectionRules) -> pd.Series:
     """Why a customer is not scored (None when scored). Order matters: first reason wins."""
-    cooldown = (
-        frame["segment"]
-        .map({s: rules.for_segment(s).episode.cooldown_days for s in frame["segment"].unique()})
-        .astype(float)
+    cooldown = segment_rule(frame, rules, lambda r: r.episode.cooldown_days)
+    has_attributes = pd.Series(
+        [bool(a) if isinstance(a, dict) else False for a in frame["attributes"]],
+        index=frame.index,
+        dtype=bool,
     )
-    has_attributes = frame["attributes"].map(lambda a: bool(a) if isinstance(a, dict) else False)
     no_data = (frame["n_events"] == 0) & (frame[list(SIGNAL_COUNTS)].sum(axis=1) == 0)
     no_data &= ~has_attributes & (frame["status"] == "active")
     conditions = [
@@ -117,24 +151,26 @@ def detect(
     flagged = lost | (probability > 0)
 
     ids = frame.index[flagged.to_numpy()]
-    frame = frame.assign(complaints_total=complaint_count(frame))
+    flags = frame.loc[ids, list(REASON_COLUMNS)]
+    flags = flags.assign(complaints_total=complaint_count(frame.loc[ids]))
     # Plain dicts per flagged customer: reasons are written row by row, only for flags.
-    rows = frame.loc[ids].to_dict("index")
-    lapse_rows = lapsed.loc[ids].to_dict("index")
-    candidate_rows = candidates.loc[ids].to_dict("index")
-    weight_rows = rule_weights.loc[ids[~by_model[ids].to_numpy()]].to_dict("index")
-    contribution_rows = contributions.loc[contributions.index.intersection(ids)].to_dict("index")
+    rows = records(flags)
+    lapse_rows = records(lapsed.loc[ids])
+    candidate_rows = records(candidates.loc[ids])
+    weight_rows = records(rule_weights.loc[ids[~by_model[ids].to_numpy()]])
+    contribution_rows = records(contributions.loc[contributions.index.intersection(ids)])
+    sources = np.where(lost[ids].to_numpy(), "contract", best[ids].to_numpy())
+    contract_kinds = contract.loc[ids, "contract_kind"].to_numpy()
+    modelled = by_model[ids].to_numpy()
     segment_rules: dict[str, SegmentRules] = {}
     detections = []
-    for customer_id in ids:
+    for i, customer_id in enumerate(ids.tolist()):
         row = rows[customer_id]
         segment = str(row["segment"])
         if segment not in segment_rules:
             segment_rules[segment] = rules.for_segment(segment)
-        source = "contract" if lost[customer_id] else best[customer_id]
-        kind = {"lapse": "lapsed", "risk": "at_risk"}.get(source) or str(
-            contract.at[customer_id, "contract_kind"]
-        )
+        source = str(sources[i])
+        kind = {"lapse": "lapsed", "risk": "at_risk"}.get(source) or str(contract_kinds[i])
         p = float(candidate_rows[customer_id][source])
         reasons = flag_reasons(
             row,
@@ -154,7 +190,7 @@ def detect(
                 value_at_risk=round(p * float(row["value_per_year"] or 0.0), 2),
                 reasons=reasons,
                 detector={"contract": "contract", "lapse": "lapse"}.get(
-                    source, model_name if by_model[customer_id] else "rules"
+                    source, model_name if modelled[i] else "rules"
                 ),
             )
         )

@@ -122,10 +122,16 @@ def _customers(session: Session, lo: int, hi: int) -> pd.DataFrame:
 
 
 def _labelled(session: Session, query: Select[Any]) -> pd.DataFrame:
-    """Run a GROUP BY customer_id query; its labels become the columns."""
-    rows = session.connection().execute(query).all()
+    """Run a GROUP BY customer_id query; its labels become the columns. Its columns are plain
+    numbers, so rows come straight from the driver's cursor: building a Row object per
+    customer cost as much as a third of the query."""
+    result = session.connection().execute(query)
+    try:
+        rows = result.cursor.fetchall()
+    finally:
+        result.close()
     columns = [c.name for c in query.selected_columns]
-    return pd.DataFrame([tuple(r) for r in rows], columns=columns).set_index("customer_id")
+    return pd.DataFrame.from_records(rows, columns=columns, index="customer_id")
 
 
 def _activity(session: Session, lo: int, hi: int, w: FeatureWindows, dialect: str) -> pd.DataFrame:

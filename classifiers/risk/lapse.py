@@ -16,6 +16,7 @@ import pandas as pd
 
 from classifiers.risk.bgnbd import BGNBDParams, expected_purchases, probability_alive
 from classifiers.risk.rules import DetectionRules
+from classifiers.risk.segments import segment_rule, spread
 
 DAYS_PER_UNIT = 7.0  # BG/NBD is fitted in weeks, as in the paper
 
@@ -30,8 +31,7 @@ class LapseContext:
 
 
 def _per_segment(frame: pd.DataFrame, rules: DetectionRules, field: str) -> pd.Series:
-    values = {s: getattr(rules.for_segment(s).lapse, field) for s in frame["segment"].unique()}
-    return frame["segment"].map(values).astype(float)
+    return segment_rule(frame, rules, lambda r: getattr(r.lapse, field))
 
 
 def bgnbd_inputs(frame: pd.DataFrame, today: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -49,7 +49,7 @@ def detect_lapse(
     out = pd.DataFrame(index=frame.index)
     active = frame["n_days"] > 0
     fallback = context.overall_gap_days or np.nan
-    norm = frame["segment"].map(context.segment_gap_days).astype(float).fillna(fallback)
+    norm = spread(frame["segment"], context.segment_gap_days).fillna(fallback)
     gaps = (frame["n_days"] - 1).clip(lower=0)
     own = frame["own_gap_days"].fillna(0.0)
     strength = _per_segment(frame, rules, "prior_strength")
