@@ -9,17 +9,20 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
+from typer.testing import CliRunner
 
 from store.db import make_engine, make_sessionmaker
 from store.migrate import upgrade
 from tests.support.postgres import create_database, postgres_cluster
 from winback.binaries import temporal_cli, temporal_test_server
+from winback.settings import get_settings
 
 _exit_status = 0
 
@@ -87,6 +90,16 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 @pytest.fixture
 def sqlite_sessions(sqlite_engine: Engine) -> sessionmaker[Session]:
     return make_sessionmaker(sqlite_engine)
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sqlite_url: str) -> Iterator[CliRunner]:
+    """A CLI runner whose settings point at a fresh SQLite store and data dir."""
+    monkeypatch.setenv("WINBACK_DATA_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("WINBACK_DATABASE_URL", sqlite_url)
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -5,27 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, func, select
 from typer.testing import CliRunner
 
 from store.models import ActivityEvent
 from winback.cli import build_app
-from winback.settings import get_settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sqlite_url: str) -> Iterator[CliRunner]:
-    monkeypatch.setenv("WINBACK_DATA_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("WINBACK_DATABASE_URL", sqlite_url)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 def run(runner: CliRunner, *args: str, code: int = 0) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import json
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,7 +24,6 @@ from playbooks.taxonomy import load_taxonomy
 from store.models import FeedbackItem
 from winback.cli import build_app
 from winback.runtime import open_runtime
-from winback.settings import get_settings
 
 BANKING77 = Path(__file__).parents[1] / "winback" / "sample_data" / "banking77" / "train.csv"
 
@@ -83,15 +81,6 @@ def test_registry_promote_and_rollback(
     with pytest.raises(ModelFileError):
         registry.promote(CATEGORY, version)
     assert registry.live(CATEGORY).version == "v1"  # type: ignore[union-attr]
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sqlite_url: str) -> Iterator[CliRunner]:
-    monkeypatch.setenv("WINBACK_DATA_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("WINBACK_DATABASE_URL", sqlite_url)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 def _run(runner: CliRunner, *args: str, code: int = 0) -> str:

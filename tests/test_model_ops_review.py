@@ -4,7 +4,6 @@ on SQLite and PostgreSQL; `winback review` does the same from the command line."
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,7 +27,6 @@ from playbooks.taxonomy import load_taxonomy
 from store.models import FeedbackItem
 from winback.cli import build_app
 from winback.runtime import open_runtime
-from winback.settings import get_settings
 
 CLASSIFIED = datetime(2026, 1, 2, tzinfo=UTC)
 
@@ -73,15 +71,6 @@ def test_queue_label_and_export(sessions: sessionmaker[Session]) -> None:
         assert export_training_rows(session) == [TrainingRow("feedback 2", "card_problems")]
         # reviewed items are never queued again
         assert mark_for_review(session, threshold=0.99) == 1
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sqlite_url: str) -> Iterator[CliRunner]:
-    monkeypatch.setenv("WINBACK_DATA_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("WINBACK_DATABASE_URL", sqlite_url)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 def test_review_command_lists_labels_and_exports(cli: CliRunner, tmp_path: Path) -> None:
