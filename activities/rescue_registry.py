@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
+from activities.rescue_open import RescueOpener
 from activities.rescue_start import RescueStarter
 from activities.rescue_store import RescueStore
 from activities.rescue_tasks import TaskDelivery
@@ -17,11 +18,12 @@ from winback.settings import Settings
 def rescue_activities(
     settings: Settings, sessions: sessionmaker[Session], client: Client
 ) -> list[Callable[..., Any]]:
+    opener = RescueOpener(sessions, outbox_only=not settings.slack_enabled())
     store = RescueStore(sessions, settings.keep_original_text)
     delivery = TaskDelivery(settings, sessions)
     starter = RescueStarter(client, sessions, settings)
     return [
-        store.open_rescue_case,
+        opener.open_rescue_case,
         store.record_rescue_event,
         delivery.deliver_rescue_task,
         starter.start_rescue_for_flag,

@@ -21,6 +21,7 @@ from classifiers.redaction import redact_text
 from store.base import utcnow
 from store.db import transaction
 from store.models import Customer, FeedbackItem, RescueCase, RescueEvent
+from workflows.rescue_messages import RescueInput
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class OpenCaseInput:
     assignment_strategy: str = "least_loaded"
     prefer_owner: bool = True
     default_team: str | None = None
+    # The rescue itself, so the first task can go to the outbox in the same transaction.
+    first_task: RescueInput | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class CaseContext:
     team_handles: list[str] = field(default_factory=list)
     slack_ids: dict[str, str] = field(default_factory=dict)
     recent_complaints: list[str] = field(default_factory=list)
+    first_task_posted: bool = False  # the 'unclaimed' task is already in the outbox
 
 
 @dataclass(frozen=True)
@@ -77,56 +81,11 @@ class AuditEntry:
 
 
 class RescueStore:
-    """Rescue-case reads and writes, built with the process's sessionmaker."""
+    """Audit lines of running rescues, built with the process's sessionmaker."""
 
     def __init__(self, sessions: sessionmaker[Session], keep_original_text: bool = False) -> None:
         self._sessions = sessions
         self._keep_original = keep_original_text
-
-    @activity.defn(name="open_rescue_case")
-    def open_rescue_case(self, req: OpenCaseInput) -> CaseContext:
-        with transaction(self._sessions) as session:
-            customer = session.get(Customer, req.customer_id)
-            if customer is None:
-                raise ApplicationError(
-                    f"customer id {req.customer_id} does not exist", type="UnknownCustomer",
-                    non_retryable=True,
-                )
-            by_id = select(RescueCase).where(RescueCase.workflow_id == req.workflow_id)
-            case = session.scalar(by_id)
-            if case is None:
-                picked = assign(
-                    session, customer, req.assignment_strategy, req.prefer_owner,
-                    req.default_team, req.assignee,
-                )
-                case = RescueCase(
-                    workflow_id=req.workflow_id, customer_id=customer.id, episode=req.episode,
-                    scenario=req.scenario, playbook_version=req.playbook_version,
-                    flag_id=req.flag_id, assignee=picked.assignee, team=picked.team,
-                    value_at_risk=req.value_at_risk, current_step="unclaimed",
-                )
-                session.add(case)
-                session.flush()
-                # The first audit line is written with the case: one activity fewer before the
-                # first task reaches the account team.
-                session.add(RescueEvent(
-                    case_id=case.id, event_key=f"{req.workflow_id}:0000:opened", kind="opened",
-                    actor="winback", at=utcnow(), data={"assignee": picked.assignee or ""},
-                ))
-            else:  # a retry after the row was written: keep who was picked then
-                picked = assign(session, customer, "", False, case.team, case.assignee)
-            complaints = session.scalars(
-                select(FeedbackItem.text)
-                .where(FeedbackItem.customer_id == customer.id, FeedbackItem.source != "rescue")
-                .order_by(FeedbackItem.occurred_at.desc())
-                .limit(3)
-            )
-            return CaseContext(
-                case_id=case.id, customer_name=customer.name, assignee=case.assignee,
-                team=case.team, lead_handles=picked.lead_handles,
-                team_handles=picked.team_handles, slack_ids=picked.slack_ids,
-                recent_complaints=list(complaints),
-            )
 
     @activity.defn(name="record_rescue_event")
     def record_rescue_event(self, entry: AuditEntry) -> bool:
@@ -148,6 +107,51 @@ class RescueStore:
             if entry.feedback_key and entry.feedback_text and entry.feedback_text.strip():
                 _write_feedback(session, entry, self._keep_original)
             return True
+
+
+def open_case(session: Session, req: OpenCaseInput) -> CaseContext:
+    """Open (or, on a retry, find) the case with its first audit line, in the caller's
+    transaction; the people who may act on it come back with it."""
+    customer = session.get(Customer, req.customer_id)
+    if customer is None:
+        raise ApplicationError(
+            f"customer id {req.customer_id} does not exist", type="UnknownCustomer",
+            non_retryable=True,
+        )
+    case = session.scalar(select(RescueCase).where(RescueCase.workflow_id == req.workflow_id))
+    if case is None:
+        picked = assign(
+            session, customer, req.assignment_strategy, req.prefer_owner,
+            req.default_team, req.assignee,
+        )
+        case = RescueCase(
+            workflow_id=req.workflow_id, customer_id=customer.id, episode=req.episode,
+            scenario=req.scenario, playbook_version=req.playbook_version,
+            flag_id=req.flag_id, assignee=picked.assignee, team=picked.team,
+            value_at_risk=req.value_at_risk, current_step="unclaimed",
+        )
+        session.add(case)
+        session.flush()
+        # The first audit line is written with the case: one activity fewer before the
+        # first task reaches the account team.
+        session.add(RescueEvent(
+            case_id=case.id, event_key=f"{req.workflow_id}:0000:opened", kind="opened",
+            actor="winback", at=utcnow(), data={"assignee": picked.assignee or ""},
+        ))
+    else:  # a retry after the row was written: keep who was picked then
+        picked = assign(session, customer, "", False, case.team, case.assignee)
+    complaints = session.scalars(
+        select(FeedbackItem.text)
+        .where(FeedbackItem.customer_id == customer.id, FeedbackItem.source != "rescue")
+        .order_by(FeedbackItem.occurred_at.desc())
+        .limit(3)
+    )
+    return CaseContext(
+        case_id=case.id, customer_name=customer.name, assignee=case.assignee,
+        team=case.team, lead_handles=picked.lead_handles,
+        team_handles=picked.team_handles, slack_ids=picked.slack_ids,
+        recent_complaints=list(complaints),
+    )
 
 
 def _move_case(case: RescueCase, entry: AuditEntry) -> None:

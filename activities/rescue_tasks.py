@@ -36,6 +36,27 @@ def _row(session: Session, key: str) -> TaskMessage | None:
     return session.scalar(select(TaskMessage).where(TaskMessage.message_key == key))
 
 
+def upsert_task_row(session: Session, notice: TaskNotice, transport: str) -> TaskMessage:
+    """The notice's outbox row, created or brought up to date (keyed by message_key)."""
+    row = _row(session, notice.message_key)
+    if row is None:
+        row = TaskMessage(message_key=notice.message_key, case_id=notice.case_id)
+        session.add(row)
+    row.transport = transport
+    row.recipient = notice.recipient_handle
+    row.kind = notice.kind if notice.kind != "closed" else "task"
+    row.step = notice.step
+    row.text = notice.headline
+    row.blocks = [asdict(notice)]  # the outbox renders from the notice itself
+    row.open = notice.kind in OPEN_KINDS
+    if notice.kind == "closed":
+        session.execute(
+            update(TaskMessage).where(TaskMessage.case_id == notice.case_id).values(open=False)
+        )
+    session.flush()
+    return row
+
+
 class TaskDelivery:
     """Upserts the outbox row for a notice and mirrors it to Slack when configured."""
 
@@ -57,7 +78,7 @@ class TaskDelivery:
     def _write_row(self, notice: TaskNotice, transport: str) -> tuple[_Ref | None, _Ref | None]:
         """Upsert the row; return where it (and its thread parent) already live in Slack."""
         with transaction(self._sessions) as session:
-            row = self._upsert(session, notice, transport)
+            row = upsert_task_row(session, notice, transport)
             existing = (row.channel, row.ts) if row.ts else None
             parent = _row(session, notice.parent_key) if notice.parent_key else None
             parent_ref = (parent.channel, parent.ts) if parent and parent.ts else None
@@ -75,25 +96,6 @@ class TaskDelivery:
                 row.channel, row.ts = channel, ts
                 if parent is not None and existing is None:
                     row.thread_ts = parent[1]
-
-    def _upsert(self, session: Session, notice: TaskNotice, transport: str) -> TaskMessage:
-        row = _row(session, notice.message_key)
-        if row is None:
-            row = TaskMessage(message_key=notice.message_key, case_id=notice.case_id)
-            session.add(row)
-        row.transport = transport
-        row.recipient = notice.recipient_handle
-        row.kind = notice.kind if notice.kind != "closed" else "task"
-        row.step = notice.step
-        row.text = notice.headline
-        row.blocks = [asdict(notice)]  # the outbox renders from the notice itself
-        row.open = notice.kind in OPEN_KINDS
-        if notice.kind == "closed":
-            session.execute(
-                update(TaskMessage).where(TaskMessage.case_id == notice.case_id).values(open=False)
-            )
-        session.flush()
-        return row
 
     async def _to_slack(
         self,

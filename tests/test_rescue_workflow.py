@@ -6,11 +6,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from activities.rescue_start import StartRescueRequest
 from store.models import FeedbackItem, Flag, RescueCase, RescueEvent, TaskMessage
-from tests.support.rescue_world import rescue_world, seed, unique_id
+from tests.support.rescue_world import eventually, rescue_world, seed, unique_id
 from workflows.rescue_messages import (
     QUERY_STATUS,
     UPDATE_CLAIM,
@@ -114,3 +115,36 @@ async def test_lost_with_reason_writes_feedback(
         )
         assert item is not None and item.text == "Moved to a cheaper rival"
         assert item.customer_id == case.customer_id
+
+
+async def test_without_slack_the_first_task_is_written_with_the_case(
+    temporal_client: Client, sqlite_sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Outbox only: opening the case and writing the 'unclaimed' task are one local activity,
+    so no activity task is scheduled before the account team has its task."""
+    customer = unique_id()
+    seed(sqlite_sessions, customer)
+    async with rescue_world(temporal_client, sqlite_sessions, tmp_path) as world:
+        started = await world.starter.start_for_customer(customer)
+        handle = temporal_client.get_workflow_handle(started.workflow_id)
+
+        def first_task() -> TaskMessage | None:
+            with sqlite_sessions() as session:
+                key = f"{started.workflow_id}:task"
+                return session.scalar(select(TaskMessage).where(TaskMessage.message_key == key))
+
+        task = await eventually(first_task)
+        status = await handle.query(QUERY_STATUS, result_type=RescueStatus)
+        history = await handle.fetch_history()
+        await handle.terminate("test done")
+    assert status.current_step == "unclaimed" and status.assignee == "ana"
+    assert (task.transport, task.recipient, task.step, task.open) == (
+        "outbox", "ana", "unclaimed", True
+    )
+    notice = task.blocks[0]
+    assert task.text == f"New rescue: claim it and reach out: Customer {customer}"
+    assert notice["reasons"] == ["usage dropped 60%", "billing complaint"]
+    assert notice["value_at_risk"] == 960.0 and notice["kind"] == "task"
+    kinds = [EventType.Name(e.event_type) for e in history.events]
+    assert "EVENT_TYPE_MARKER_RECORDED" in kinds
+    assert "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED" not in kinds

@@ -8,6 +8,7 @@ escalate to the team lead and finally give up as no_contact. All I/O is in activ
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from temporalio import workflow
@@ -46,7 +47,7 @@ with workflow.unsafe.imports_passed_through():
     # Imported by name so the module is in the sandbox's sys.modules: decoding
     # RescueInput.plan resolves RescuePlan's string annotations there (else input decoding
     # fails with "Failed converting field plan").
-    from workflows.rescue_plan import RescuePlan  # noqa: F401
+    from workflows.rescue_plan import RescuePlan
     from workflows.rescue_state import QueuedNotice, RescueState
 
 ACTIVITY_RETRY = RetryPolicy(
@@ -58,6 +59,12 @@ SYSTEM_ACTOR = "winback"
 DELIVERY_GIVE_UP = timedelta(minutes=30)
 # Store writes are short and idempotent (keyed), so they run as local activities: no server
 # round trip per audit line. Deliveries stay regular activities (Slack may be slow or down).
+
+
+def first_task_input(inp: RescueInput, plan: RescuePlan) -> RescueInput:
+    """What the 'unclaimed' task shows, without the plan's steps and offers (that task shows
+    neither): a smaller payload to encode and decode on the way to the first task."""
+    return replace(inp, plan=replace(plan, steps=[], offers=[]))
 
 
 @workflow.defn(name="RescueWorkflow")
@@ -83,12 +90,15 @@ class RescueWorkflow:
                 value_at_risk=inp.value_per_year * inp.probability, flag_id=inp.flag_id,
                 assignee=inp.assignee, assignment_strategy=s.plan.assignment_strategy,
                 prefer_owner=s.plan.prefer_owner, default_team=inp.team or s.plan.default_team,
+                first_task=first_task_input(inp, s.plan),
             ),
             result_type=CaseContext,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=ACTIVITY_RETRY,
         )
         s.assignee = s.case.assignee
+        if s.case.first_task_posted:  # outbox only: the activity wrote the first task
+            s.posted_step = "unclaimed"
         s.moved_on(workflow.now())
         s.history.append(f"{workflow.now().isoformat(timespec='seconds')} {SYSTEM_ACTOR} opened")
         await self._flush()
