@@ -9,7 +9,7 @@ from sklearn.neighbors import NearestCentroid
 
 from classifiers.text.static_embeddings import StaticEmbedder
 from classifiers.text.tune_embeddings import TuningOptions, tune_embedder
-from tests.test_text_embeddings import TEST, TRAIN, _split_rows, _slice, _tokenizer
+from tests.test_text_embeddings import TEST, TRAIN, _slice, _split_rows, _tokenizer
 
 DIM = 16
 
