@@ -7,7 +7,6 @@ Updates for a rescue that has finished.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -17,15 +16,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
-from typer.testing import CliRunner, Result
 
 from activities.rescue_registry import rescue_activities
 from activities.rescue_start import RescueStarter, StartRescueRequest
 from playbooks.loader import PlaybookError
-from tests.support.rescue_world import fast_playbook, rescue_world, seed, unique_id
-from winback.cli import build_app
+from tests.support.rescue_world import (
+    cli_settings,
+    fast_playbook,
+    rescue_world,
+    seed,
+    unique_id,
+)
+from tests.test_rescue_cli import winback
 from winback.runtime import Runtime
-from winback.settings import Settings, get_settings
+from winback.settings import Settings
 from winback.worker import activity_callables
 from workflows.rescue_messages import (
     UPDATE_CLAIM,
@@ -56,10 +60,6 @@ def playbook_with_typo(tmp_path: Path) -> Path:
     path = tmp_path / "typo.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path
-
-
-async def winback(*args: str) -> Result:
-    return await asyncio.to_thread(CliRunner().invoke, build_app(), list(args))
 
 
 async def test_unknown_customer_or_flag_starts_nothing(
@@ -101,21 +101,10 @@ async def test_playbook_typo_is_refused_before_any_rescue_starts(
         activity_callables(Runtime(settings, sqlite_engine, sqlite_sessions), temporal_client)
     for caught in (by_starter, by_registry, by_worker):
         assert str(bad) in str(caught.value) and TYPO in caught.value.problems
-    env = {
-        "DATABASE_URL": sqlite_engine.url.render_as_string(hide_password=False),
-        "TEMPORAL_ADDRESS": temporal_client.service_client.config.target_host,
-        "TASK_QUEUE": queue,
-        "PLAYBOOK_PATH": str(bad),
-        "DATA_DIR": str(tmp_path),
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(f"WINBACK_{name}", value)
-    get_settings.cache_clear()
-    try:
+    with cli_settings(monkeypatch, sqlite_engine, temporal_client, tmp_path,
+                      TASK_QUEUE=queue, PLAYBOOK_PATH=str(bad)):
         started = await winback("rescue", "start", customer)
         validated = await winback("playbook", "validate")
-    finally:
-        get_settings.cache_clear()
     assert started.exit_code == 1 and str(bad) in started.output and TYPO in started.output
     assert validated.exit_code == 2 and TYPO in validated.output
     assert await started_nothing(temporal_client, queue, customer)
@@ -184,13 +173,6 @@ async def test_updates_for_a_finished_rescue_are_refused(
             await h.execute_update(UPDATE_CLAIM, ClaimRequest("ana"), result_type=RescueStatus)
         assert finished.value.status == RPCStatusCode.NOT_FOUND
         assert "already completed" in finished.value.message
-        monkeypatch.setenv("WINBACK_DATABASE_URL", str(sqlite_engine.url))
-        monkeypatch.setenv("WINBACK_TEMPORAL_ADDRESS",
-                           temporal_client.service_client.config.target_host)
-        monkeypatch.setenv("WINBACK_DATA_DIR", str(tmp_path))
-        get_settings.cache_clear()
-        try:
+        with cli_settings(monkeypatch, sqlite_engine, temporal_client, tmp_path):
             by_cli = await winback("rescue", "claim", started.workflow_id, "--actor", "ana")
-        finally:
-            get_settings.cache_clear()
     assert by_cli.exit_code == 1 and "has finished" in by_cli.output

@@ -16,9 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from typer.testing import CliRunner, Result
 
-from tests.support.rescue_world import fast_playbook, rescue_world, seed, unique_id
+from tests.support.rescue_world import cli_settings, fast_playbook, rescue_world, seed, unique_id
 from winback.cli import build_app
-from winback.settings import get_settings
 
 
 async def winback(*args: str) -> Result:
@@ -37,17 +36,8 @@ async def test_rescue_worked_from_the_terminal(
     playbook_file = tmp_path / "fast.yaml"
     playbook_file.write_text(yaml.safe_dump(fast_playbook().model_dump()), encoding="utf-8")
     async with rescue_world(temporal_client, sqlite_sessions, tmp_path) as world:
-        env = {
-            "DATABASE_URL": sqlite_engine.url.render_as_string(hide_password=False),
-            "TEMPORAL_ADDRESS": temporal_client.service_client.config.target_host,
-            "TASK_QUEUE": world.task_queue,
-            "PLAYBOOK_PATH": str(playbook_file),
-            "DATA_DIR": str(tmp_path),
-        }
-        for name, value in env.items():
-            monkeypatch.setenv(f"WINBACK_{name}", value)
-        get_settings.cache_clear()
-        try:
+        with cli_settings(monkeypatch, sqlite_engine, temporal_client, tmp_path,
+                          TASK_QUEUE=world.task_queue, PLAYBOOK_PATH=str(playbook_file)):
             started = await winback("rescue", "start", customer)
             assert started.exit_code == 0, started.output
             wid = f"rescue-{customer}-1"
@@ -102,5 +92,3 @@ async def test_rescue_worked_from_the_terminal(
             bad_field = await winback("rescue", "step", wid, "--actor", "ana", "--step", "x",
                                       "--field", "novalue")
             assert bad_field.exit_code == 2 and "use NAME=VALUE" in bad_field.output
-        finally:
-            get_settings.cache_clear()

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -24,7 +25,7 @@ from playbooks.loader import load_playbook
 from playbooks.schema import Playbook
 from store.db import transaction
 from store.models import Customer, Flag, TeamMember
-from winback.settings import Settings
+from winback.settings import Settings, get_settings
 from workflows.rescue import RescueWorkflow
 
 
@@ -124,3 +125,24 @@ async def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s: {check}")
         await asyncio.sleep(0.1)
+
+
+@contextmanager
+def cli_settings(
+    monkeypatch: pytest.MonkeyPatch, engine: Engine, client: Client, tmp_path: Path,
+    **more: str,
+) -> Iterator[None]:
+    """WINBACK_* variables pointing the `winback` CLI at this store and Temporal server
+    (more: e.g. TASK_QUEUE, PLAYBOOK_PATH), with the settings cache cleared around it."""
+    env = {
+        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "TEMPORAL_ADDRESS": client.service_client.config.target_host,
+        "DATA_DIR": str(tmp_path),
+    } | more
+    for name, value in env.items():
+        monkeypatch.setenv(f"WINBACK_{name}", value)
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        get_settings.cache_clear()
