@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,7 +20,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from playbooks.loader import load_playbook, resolve_plan
+from playbooks.loader import DEFAULT_PLAYBOOK, load_playbook, resolve_plan
 from playbooks.schema import Playbook
 from store.base import utcnow
 from store.db import transaction
@@ -38,6 +40,22 @@ class StartRescueRequest:
 class StartRescueResult:
     workflow_id: str
     started: bool  # False: the customer's open rescue is returned instead
+
+
+def current_playbook(path: Path | None) -> Playbook:
+    """The validated playbook at `path`, parsed once per version of the file: the API and CLI
+    build a starter per call, and a rescue should not pay for YAML parsing and validation."""
+    file = path or DEFAULT_PLAYBOOK
+    try:
+        stat = file.stat()
+    except OSError:
+        return load_playbook(file)  # its error names the file
+    return _parsed_playbook(file.resolve(), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _parsed_playbook(path: Path, _mtime_ns: int, _size: int) -> Playbook:
+    return load_playbook(path)
 
 
 def rescue_workflow_id(external_id: str, episode: int) -> str:
@@ -65,7 +83,7 @@ class RescueStarter:
         self._client = client
         self._sessions = sessions
         self._settings = settings
-        self._playbook = playbook or load_playbook(settings.playbook_path)
+        self._playbook = playbook or current_playbook(settings.playbook_path)
         self._task_queue = task_queue or settings.task_queue
 
     async def start_for_flag(self, req: StartRescueRequest) -> StartRescueResult:

@@ -18,7 +18,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.rescue_registry import rescue_activities
-from activities.rescue_start import RescueStarter, StartRescueRequest
+from activities.rescue_start import RescueStarter, StartRescueRequest, current_playbook
 from playbooks.loader import PlaybookError
 from tests.support.rescue_world import (
     cli_settings,
@@ -176,3 +176,18 @@ async def test_updates_for_a_finished_rescue_are_refused(
         with cli_settings(monkeypatch, sqlite_engine, temporal_client, tmp_path):
             by_cli = await winback("rescue", "claim", started.workflow_id, "--actor", "ana")
     assert by_cli.exit_code == 1 and "has finished" in by_cli.output
+
+
+def test_playbook_is_parsed_once_per_version_of_its_file(tmp_path: Path) -> None:
+    """Starters built per request reuse the parsed playbook until the file changes; a typo
+    saved later is caught by the next starter."""
+    good = tmp_path / "playbook.yaml"
+    good.write_text(yaml.safe_dump(fast_playbook().model_dump()), encoding="utf-8")
+    first = current_playbook(good)
+    assert current_playbook(good) is first
+    good.write_text(playbook_with_typo(tmp_path).read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(PlaybookError) as caught:
+        current_playbook(good)
+    assert TYPO in caught.value.problems
+    with pytest.raises(PlaybookError, match="cannot read"):
+        current_playbook(tmp_path / "missing.yaml")
