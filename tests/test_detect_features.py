@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from classifiers.risk.detect import detect
@@ -78,3 +79,32 @@ def test_partitions_only_see_their_id_range(sessions: sessionmaker[Session]) -> 
     with sessions() as session:
         frame = compute_features(session, ids["broken"], ids["closed"], WINDOWS)
     assert list(frame.index) == [ids["broken"], ids["ghost"]]
+
+
+def test_event_queries_read_the_covering_index_in_customer_order(
+    sqlite_engine: Engine, sqlite_sessions: sessionmaker[Session]
+) -> None:
+    """The partition's event scans use the (customer_id, occurred_at, kind, quantity, amount)
+    index alone: no table lookups, no sort for the GROUP BY (the scale bench depends on it)."""
+    build(sqlite_sessions)
+    statements: list[tuple[str, object]] = []
+
+    def keep(_conn: object, _cursor: object, sql: str, params: object, *_: object) -> None:
+        if "FROM activity_events" in sql:
+            statements.append((sql, params))
+
+    event.listen(sqlite_engine, "before_cursor_execute", keep)
+    try:
+        with sqlite_sessions() as session:
+            compute_features(session, 0, 10**9, WINDOWS)
+    finally:
+        event.remove(sqlite_engine, "before_cursor_execute", keep)
+    assert len(statements) == 2  # active events, then signals and bad data
+    with sqlite_engine.connect() as connection:
+        for sql, params in statements:
+            plan = " | ".join(
+                str(row[-1])
+                for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)  # type: ignore[arg-type]
+            )
+            assert "COVERING INDEX ix_activity_events_customer_time" in plan, plan
+            assert "TEMP B-TREE FOR GROUP BY" not in plan, plan
