@@ -37,6 +37,12 @@ class RescueCase(Base):
         # Covering index for the dashboard's "why they left" (lost cases closed in a period).
         Index("ix_rescue_cases_lost_reasons", "status", "closed_at", "lost_category_id", "team",
               "value_at_risk"),
+        # Covering indexes for the pipeline page: outcomes by team (read in group order, no
+        # sort) and the open work list by owner and age.
+        Index("ix_rescue_cases_team_status", "team", "status", "opened_at", "value_at_risk",
+              "value_saved", "first_contact_at", "customer_id"),
+        Index("ix_rescue_cases_open_work", "status", "opened_at", "team", "assignee", "escalated",
+              "value_at_risk", "customer_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,8 +70,9 @@ class RescueEvent(Base):
     """One line of a case's audit trail: a step logged, a reminder, an escalation, an outcome."""
 
     __tablename__ = "rescue_events"
-    # The dashboard's funnel groups a case's events by kind.
-    __table_args__ = (Index("ix_rescue_events_case_kind", "case_id", "kind", "step"),)
+    # A case's events by kind; the dashboard's funnel reads (kind, step) in order, no sort.
+    __table_args__ = (Index("ix_rescue_events_case_kind", "case_id", "kind", "step"),
+                      Index("ix_rescue_events_kind_step_case", "kind", "step", "case_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("rescue_cases.id", ondelete="CASCADE"))

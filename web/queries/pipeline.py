@@ -1,8 +1,9 @@
 """The defector pipeline: funnel from flagged to outcome, save rate, speed, and open work.
 
 A case "reached" a step when its audit trail (RescueEvent) has a claim or a logged step;
-outcomes come from RescueCase.status. Two scans of the window: the events for the funnel, and
-one grouped pass over the cases from which every other breakdown is summed.
+outcomes come from RescueCase.status. Three index reads, each grouped in SQL: the events for
+the funnel (ix_rescue_events_kind_step_case), every case of the window by team and status
+(ix_rescue_cases_team_status), and the open cases by owner and age (ix_rescue_cases_open_work).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from web.queries.periods import Filters
 CLAIM_EVENT_KINDS = ("claim", "claimed")
 STEP_EVENT_KINDS = ("step", "step_logged", "log_step")
 CLOSED_STATUSES = ("rescued", "lost", "no_contact")
+NO_TEAM, UNASSIGNED = "(no team)", "(unassigned)"
 AGE_BUCKETS = ((0, 2, "0-2 days"), (3, 7, "3-7 days"), (8, 14, "8-14 days"), (15, None, "15+ days"))
 
 
@@ -85,63 +87,72 @@ def hours_between(session: Session, start: object, end: object) -> object:
     return extract("epoch", end - start) / 3600.0  # type: ignore[operator]
 
 
-def _case_groups(session: Session, now: datetime, since: datetime, filters: Filters,
+def _team_status(session: Session, since: datetime, filters: Filters) -> list[Row[Any]]:
+    """Every case of the window by (team, status), sums beside: read in the order of
+    ix_rescue_cases_team_status, so SQLite groups without a temp B-tree."""
+    query = _cases(select(
+        RescueCase.team, RescueCase.status, func.count().label("n"),
+        func.coalesce(func.sum(RescueCase.value_at_risk), 0.0).label("at_risk"),
+        func.coalesce(func.sum(RescueCase.value_saved), 0.0).label("saved"),
+        func.sum(hours_between(session, RescueCase.opened_at, RescueCase.first_contact_at)
+                 ).label("contact_hours"),
+        func.count(RescueCase.first_contact_at).label("contacted"),
+    ), since, filters).group_by(RescueCase.team, RescueCase.status)
+    return list(session.execute(query).all())
+
+
+def _open_groups(session: Session, now: datetime, since: datetime, filters: Filters,
                  overdue_days: int) -> list[Row[Any]]:
-    """One scan of the window's cases, grouped by everything the page breaks them down by."""
-    now_sql = literal(now, UTCDateTime())
-    age_days = hours_between(session, RescueCase.opened_at, now_sql) / 24.0  # type: ignore[operator]
-    whens: list[tuple[Any, str]] = [(age_days < (hi + 1 if hi is not None else 10**9), label)
-                                    for _, hi, label in AGE_BUCKETS]
-    bucket = case(*whens).label("bucket")
-    team = func.coalesce(RescueCase.team, "(no team)").label("team")
-    owner = func.coalesce(RescueCase.assignee, "(unassigned)").label("owner")
-    overdue = case((RescueCase.opened_at < now - timedelta(days=overdue_days), 1), else_=0)
+    """Open cases of the window by team, owner, escalation and age bucket. Ages compare
+    opened_at with bound instants (a range on the index, no date arithmetic per row)."""
+    def before(days: int) -> Any:
+        return literal(now - timedelta(days=days), UTCDateTime())
+
+    whens = [(RescueCase.opened_at > before(hi + 1), label)
+             for _, hi, label in AGE_BUCKETS if hi is not None]
+    overdue = case((RescueCase.opened_at < before(overdue_days), 1), else_=0)
     # Per-case values in a subquery, grouped outside: PostgreSQL cannot match a GROUP BY
     # expression that holds bound parameters (the age bucket) to the same select expression.
     rows = _cases(select(
-        team, owner, RescueCase.status.label("status"), RescueCase.escalated.label("escalated"),
-        bucket, RescueCase.value_at_risk.label("at_risk"), RescueCase.value_saved.label("saved"),
-        hours_between(session, RescueCase.opened_at, RescueCase.first_contact_at
-                      ).label("contact_hours"),  # type: ignore[attr-defined]
-        RescueCase.first_contact_at.label("first_contact_at"), overdue.label("overdue"),
-    ), since, filters).subquery()
-    keys = [rows.c.team, rows.c.owner, rows.c.status, rows.c.escalated, rows.c.bucket]
-    query = select(
+        RescueCase.team.label("team"), RescueCase.assignee.label("owner"),
+        RescueCase.escalated.label("escalated"),
+        case(*whens, else_=AGE_BUCKETS[-1][2]).label("bucket"),
+        RescueCase.value_at_risk.label("at_risk"), overdue.label("overdue"),
+    ).where(RescueCase.status == "open"), since, filters).subquery()
+    keys = [rows.c.team, rows.c.owner, rows.c.escalated, rows.c.bucket]
+    return list(session.execute(select(
         *keys, func.count().label("n"),
         func.coalesce(func.sum(rows.c.at_risk), 0.0).label("at_risk"),
-        func.coalesce(func.sum(rows.c.saved), 0.0).label("saved"),
-        func.sum(rows.c.contact_hours).label("contact_hours"),
-        func.count(rows.c.first_contact_at).label("contacted"),
         func.sum(rows.c.overdue).label("overdue"),
-    ).group_by(*keys)
-    return list(session.execute(query).all())
+    ).group_by(*keys)).all())
 
 
 def pipeline_report(session: Session, now: datetime, days: int, filters: Filters,
                     overdue_days: int = 7) -> PipelineReport:
     since = now - timedelta(days=days)
     counts = _funnel(session, since, filters)
-    groups = _case_groups(session, now, since, filters, overdue_days)
     outcomes: dict[str, int] = defaultdict(int)
     team_status: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    ages: dict[str, int] = defaultdict(int)
-    by_team: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
-    by_owner: dict[tuple[str, str], int] = defaultdict(int)
-    overdue = escalated = contacted = 0
+    contacted = 0
     at_risk = saved = contact_hours = 0.0
-    for g in groups:
+    for g in _team_status(session, since, filters):
         outcomes[g.status] += g.n
-        team_status[g.team][g.status] += g.n
+        team_status[g.team or NO_TEAM][g.status] += g.n
         at_risk, saved = at_risk + g.at_risk, saved + g.saved
         contact_hours += g.contact_hours or 0.0
         contacted += g.contacted
-        if g.status == "open":
-            ages[g.bucket] += g.n
-            by_team[g.team][0] += g.n
-            by_team[g.team][1] += g.at_risk
-            by_owner[(g.team, g.owner)] += g.n
-            overdue += int(g.overdue or 0)
-            escalated += g.n if g.escalated else 0
+    ages: dict[str, int] = defaultdict(int)
+    by_team: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    by_owner: dict[tuple[str, str], int] = defaultdict(int)
+    overdue = escalated = 0
+    for g in _open_groups(session, now, since, filters, overdue_days):
+        team = g.team or NO_TEAM
+        ages[g.bucket] += g.n
+        by_team[team][0] += g.n
+        by_team[team][1] += g.at_risk
+        by_owner[(team, g.owner or UNASSIGNED)] += g.n
+        overdue += int(g.overdue or 0)
+        escalated += g.n if g.escalated else 0
     flagged = sum(outcomes.values())
     labels = ["flagged", "claimed", "initiated", "probed", "offered", *CLOSED_STATUSES]
     values = [flagged, *counts, *(outcomes.get(s, 0) for s in CLOSED_STATUSES)]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 09:25:25.609993
+Create Date: 2026-11-25 09:35:27.428416
 """
 
 from collections.abc import Sequence
@@ -223,9 +223,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_rescue_cases_closed_at'), ['closed_at'], unique=False)
         batch_op.create_index('ix_rescue_cases_customer_status', ['customer_id', 'status'], unique=False)
         batch_op.create_index('ix_rescue_cases_lost_reasons', ['status', 'closed_at', 'lost_category_id', 'team', 'value_at_risk'], unique=False)
+        batch_op.create_index('ix_rescue_cases_open_work', ['status', 'opened_at', 'team', 'assignee', 'escalated', 'value_at_risk', 'customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_rescue_cases_opened_at'), ['opened_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_rescue_cases_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_rescue_cases_team'), ['team'], unique=False)
+        batch_op.create_index('ix_rescue_cases_team_status', ['team', 'status', 'opened_at', 'value_at_risk', 'value_saved', 'first_contact_at', 'customer_id'], unique=False)
 
     op.create_table('rescue_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -242,6 +244,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('rescue_events', schema=None) as batch_op:
         batch_op.create_index('ix_rescue_events_case_kind', ['case_id', 'kind', 'step'], unique=False)
+        batch_op.create_index('ix_rescue_events_kind_step_case', ['kind', 'step', 'case_id'], unique=False)
 
     op.create_table('task_messages',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -278,13 +281,16 @@ def downgrade() -> None:
 
     op.drop_table('task_messages')
     with op.batch_alter_table('rescue_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_rescue_events_kind_step_case')
         batch_op.drop_index('ix_rescue_events_case_kind')
 
     op.drop_table('rescue_events')
     with op.batch_alter_table('rescue_cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_rescue_cases_team_status')
         batch_op.drop_index(batch_op.f('ix_rescue_cases_team'))
         batch_op.drop_index(batch_op.f('ix_rescue_cases_status'))
         batch_op.drop_index(batch_op.f('ix_rescue_cases_opened_at'))
+        batch_op.drop_index('ix_rescue_cases_open_work')
         batch_op.drop_index('ix_rescue_cases_lost_reasons')
         batch_op.drop_index('ix_rescue_cases_customer_status')
         batch_op.drop_index(batch_op.f('ix_rescue_cases_closed_at'))
