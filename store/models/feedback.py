@@ -35,7 +35,11 @@ class Category(Base):
 
 class FeedbackItem(Base):
     __tablename__ = "feedback_items"
-    __table_args__ = (Index("ix_feedback_items_pending", "classified_at"),)
+    __table_args__ = (
+        Index("ix_feedback_items_pending", "classified_at"),
+        # The listening page's latest verbatims of a category: one seek, newest first.
+        Index("ix_feedback_items_category_time", "category_id", "occurred_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(128), unique=True)

@@ -43,6 +43,8 @@ class RescueCase(Base):
               "value_saved", "first_contact_at", "customer_id"),
         Index("ix_rescue_cases_open_work", "status", "opened_at", "team", "assignee", "escalated",
               "value_at_risk", "customer_id"),
+        # The window's cases with their customer, for the segment filter's join.
+        Index("ix_rescue_cases_window", "opened_at", "customer_id", "team"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -60,7 +60,8 @@ def listening_report(session: Session, today: date, days: int) -> list[StageSect
         select(CategoryDaily.category_id, CategoryDaily.stage_id, CategoryDaily.day,
                func.sum(CategoryDaily.count))
         .where(CategoryDaily.day >= start, CategoryDaily.day <= today)
-        .group_by(CategoryDaily.category_id, CategoryDaily.stage_id, CategoryDaily.day)
+        # In the (day, category_id) index's order: SQLite groups without a sort.
+        .group_by(CategoryDaily.day, CategoryDaily.category_id, CategoryDaily.stage_id)
     )
     for cat, stage, day, count in rows:
         series = daily.setdefault(cat, [0] * days)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 09:35:27.428416
+Create Date: 2026-11-25 09:38:25.098408
 """
 
 from collections.abc import Sequence
@@ -166,6 +166,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('feedback_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_feedback_items_category_id'), ['category_id'], unique=False)
+        batch_op.create_index('ix_feedback_items_category_time', ['category_id', 'occurred_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_feedback_items_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_feedback_items_needs_review'), ['needs_review'], unique=False)
         batch_op.create_index(batch_op.f('ix_feedback_items_occurred_at'), ['occurred_at'], unique=False)
@@ -228,6 +229,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_rescue_cases_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_rescue_cases_team'), ['team'], unique=False)
         batch_op.create_index('ix_rescue_cases_team_status', ['team', 'status', 'opened_at', 'value_at_risk', 'value_saved', 'first_contact_at', 'customer_id'], unique=False)
+        batch_op.create_index('ix_rescue_cases_window', ['opened_at', 'customer_id', 'team'], unique=False)
 
     op.create_table('rescue_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -286,6 +288,7 @@ def downgrade() -> None:
 
     op.drop_table('rescue_events')
     with op.batch_alter_table('rescue_cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_rescue_cases_window')
         batch_op.drop_index('ix_rescue_cases_team_status')
         batch_op.drop_index(batch_op.f('ix_rescue_cases_team'))
         batch_op.drop_index(batch_op.f('ix_rescue_cases_status'))
@@ -310,6 +313,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_feedback_items_occurred_at'))
         batch_op.drop_index(batch_op.f('ix_feedback_items_needs_review'))
         batch_op.drop_index(batch_op.f('ix_feedback_items_customer_id'))
+        batch_op.drop_index('ix_feedback_items_category_time')
         batch_op.drop_index(batch_op.f('ix_feedback_items_category_id'))
 
     op.drop_table('feedback_items')
