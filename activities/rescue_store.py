@@ -119,6 +119,14 @@ def open_case(session: Session, req: OpenCaseInput) -> CaseContext:
             non_retryable=True,
         )
     case = session.scalar(select(RescueCase).where(RescueCase.workflow_id == req.workflow_id))
+    # Reads before the first write: on SQLite the write lock is held from the first INSERT
+    # to the commit, so other rescues opening at the same time wait less.
+    complaints = list(session.scalars(
+        select(FeedbackItem.text)
+        .where(FeedbackItem.customer_id == customer.id, FeedbackItem.source != "rescue")
+        .order_by(FeedbackItem.occurred_at.desc())
+        .limit(3)
+    ))
     if case is None:
         picked = assign(
             session, customer, req.assignment_strategy, req.prefer_owner,
@@ -140,17 +148,11 @@ def open_case(session: Session, req: OpenCaseInput) -> CaseContext:
         ))
     else:  # a retry after the row was written: keep who was picked then
         picked = assign(session, customer, "", False, case.team, case.assignee)
-    complaints = session.scalars(
-        select(FeedbackItem.text)
-        .where(FeedbackItem.customer_id == customer.id, FeedbackItem.source != "rescue")
-        .order_by(FeedbackItem.occurred_at.desc())
-        .limit(3)
-    )
     return CaseContext(
         case_id=case.id, customer_name=customer.name, assignee=case.assignee,
         team=case.team, lead_handles=picked.lead_handles,
         team_handles=picked.team_handles, slack_ids=picked.slack_ids,
-        recent_complaints=list(complaints),
+        recent_complaints=complaints,
     )
 
 
