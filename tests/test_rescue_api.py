@@ -6,10 +6,12 @@ import asyncio
 from pathlib import Path
 
 import httpx
+import pytest
 import yaml
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from store.models import Flag
 from tests.support.rescue_world import fast_playbook, rescue_world, seed, unique_id
@@ -73,3 +75,37 @@ async def test_start_rescue_over_http(
     with sqlite_sessions() as session:
         flag = session.get(Flag, flag_id)
         assert flag is not None and (flag.status, flag.workflow_id) == ("started", wid)
+
+
+async def test_broken_playbook_is_a_clear_503_and_starts_nothing(
+    temporal_client: Client,
+    sqlite_engine: Engine,
+    sqlite_sessions: sessionmaker[Session],
+    tmp_path: Path,
+) -> None:
+    customer = unique_id()
+    seed(sqlite_sessions, customer)
+    broken = fast_playbook().model_dump()
+    broken["scenarios"] = {"at_risk": {"stepz": {}}}  # a typo the schema refuses
+    playbook_file = tmp_path / "broken.yaml"
+    playbook_file.write_text(yaml.safe_dump(broken), encoding="utf-8")
+    settings = Settings(
+        data_dir=tmp_path, database_url=str(sqlite_engine.url), api_token=TOKEN,
+        task_queue=f"unused-{customer}", playbook_path=playbook_file,
+    )
+    app = create_app(
+        Runtime(settings, sqlite_engine, sqlite_sessions),
+        TemporalLink(settings, client=temporal_client),
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://winback") as http:
+        response = await http.post(
+            "/api/v1/rescues", json={"customer": customer},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+    assert response.status_code == 503
+    detail = response.json()["detail"]
+    assert "playbook is invalid" in detail and "broken.yaml" in detail
+    with pytest.raises(RPCError) as not_started:
+        await temporal_client.get_workflow_handle(f"rescue-{customer}-1").describe()
+    assert not_started.value.status == RPCStatusCode.NOT_FOUND

@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
 from activities.rescue_start import RescueStarter, StartRescueRequest, StartRescueResult
+from playbooks.loader import PlaybookError
 from web.deps import get_runtime, get_temporal
 from web.routes.ingest import require_api_token
 from winback.runtime import Runtime
@@ -41,8 +42,8 @@ async def start_rescue(
     runtime: Runtime = Depends(get_runtime),
     client: Client = Depends(get_temporal),
 ) -> JSONResponse:
-    starter = RescueStarter(client, runtime.sessions, runtime.settings)
     try:
+        starter = RescueStarter(client, runtime.sessions, runtime.settings)
         if body.flag_id is not None:
             result: StartRescueResult = await starter.start_for_flag(
                 StartRescueRequest(body.flag_id)
@@ -53,6 +54,9 @@ async def start_rescue(
     except ApplicationError as exc:
         status = 404 if "does not exist" in exc.message else 409
         raise HTTPException(status_code=status, detail=exc.message) from None
+    except PlaybookError as exc:
+        # The configured playbook is broken: a server-side problem, said plainly.
+        raise HTTPException(status_code=503, detail=f"rescue playbook is invalid: {exc}") from None
     return JSONResponse(
         {"workflow_id": result.workflow_id, "started": result.started},
         status_code=201 if result.started else 200,

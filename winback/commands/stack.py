@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from temporalio.client import Client
 
+from playbooks.loader import PlaybookError
 from winback.runtime import Runtime, open_runtime
 from winback.settings import Settings, get_settings
 from winback.stack import (
@@ -143,7 +144,7 @@ def run_service(main: ServiceMain) -> None:
     settings = get_settings()
     try:
         run_until_signalled(lambda stop: main(settings, stop))
-    except StackError as exc:
+    except (StackError, PlaybookError) as exc:
         console.print(f"[bold red]error:[/bold red] {exc}")
         # SystemExit, not typer.Exit: cli.main runs click with standalone_mode=False, where
         # typer.Exit's code is returned rather than raised and would be lost.
