@@ -69,17 +69,23 @@ def test_pipeline_page_matches_sql_and_filters(engine: Engine, sessions: session
     seed_dashboard(sessions)
     now = datetime.now(UTC)
     with engine.connect() as db, TestClient(dashboard_app(engine, tmp_path, tokens=False)) as web:
-        cases = db.execute(text("SELECT id, opened_at, team, status, escalated, value_saved "
-                                "FROM rescue_cases")).all()
+        cases = db.execute(text(
+            "SELECT r.id, r.opened_at, r.team, r.status, r.escalated, r.value_saved, c.segment "
+            "FROM rescue_cases r JOIN customers c ON c.id = r.customer_id")).all()
         claimed = {cid for (cid,) in db.execute(text(
             "SELECT DISTINCT case_id FROM rescue_events WHERE kind = 'claimed'"))}
-        for team, days in (("", 90), ("north", 90), ("", 30)):
+        for team, segment, days in (("", "", 90), ("north", "", 90), ("", "", 30),
+                                    ("", "smb", 90), ("north", "smb", 365)):
             since = now - timedelta(days=days)
             chosen = [c for c in cases if (not team or c.team == team)
+                      and (not segment or c.segment == segment)
                       and _aware(c.opened_at) >= since]
+            if segment:  # the filter really narrows the cases
+                assert 0 < len(chosen) < sum(1 for c in cases if (not team or c.team == team)
+                                             and _aware(c.opened_at) >= since)
             decided = [c for c in chosen if c.status in ("rescued", "lost", "no_contact")]
             rescued = [c for c in decided if c.status == "rescued"]
-            page = web.get(f"/pipeline?days={days}&team={team}").text
+            page = web.get(f"/pipeline?days={days}&team={team}&segment={segment}").text
             assert number(page, "kpi-flagged") == str(len(chosen))
             assert number(page, "kpi-save-rate") == f"{100 * len(rescued) / len(decided):.0f}%"
             assert number(page, "kpi-value-saved") == _money(sum(c.value_saved for c in chosen))
