@@ -90,7 +90,7 @@ def test_event_queries_read_the_covering_index_in_customer_order(
     statements: list[tuple[str, object]] = []
 
     def keep(_conn: object, _cursor: object, sql: str, params: object, *_: object) -> None:
-        if "FROM activity_events" in sql:
+        if "JOIN activity_events" in sql or "FROM activity_events" in sql:
             statements.append((sql, params))
 
     event.listen(sqlite_engine, "before_cursor_execute", keep)
@@ -99,7 +99,7 @@ def test_event_queries_read_the_covering_index_in_customer_order(
             compute_features(session, 0, 10**9, WINDOWS)
     finally:
         event.remove(sqlite_engine, "before_cursor_execute", keep)
-    assert len(statements) == 2  # active events, then signals and bad data
+    assert len(statements) == 3  # active events, usage windows, signals and bad data
     with sqlite_engine.connect() as connection:
         for sql, params in statements:
             plan = " | ".join(

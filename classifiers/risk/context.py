@@ -12,14 +12,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from classifiers.risk.bgnbd import fit_bgnbd
-from classifiers.risk.features import (
-    FeatureWindows,
-    _at,
+from classifiers.risk.event_time import (
     as_epoch_days,
+    at_instant,
     epoch_days,
     utc_day,
     without_index,
 )
+from classifiers.risk.features import FeatureWindows
 from classifiers.risk.lapse import LapseContext, bgnbd_inputs
 from store.models import ActivityEvent, Customer
 
@@ -47,7 +47,7 @@ def activity_summary(session: Session, windows: FeatureWindows, every: int = 1) 
         )
         .where(
             without_index(e.kind, dialect).in_(windows.activity_kinds),
-            e.occurred_at <= _at(windows.as_of),
+            e.occurred_at <= at_instant(windows.as_of),
             *sampled,
         )
         .group_by(e.customer_id)

@@ -1,7 +1,9 @@
 """Per-customer features, computed in the database with set-based GROUP BY queries.
 
-Per partition: one pass over its active events, one over the few signal or bad-data events,
-one over its rescue cases and one over its classified feedback. Works on SQLite and
+Per partition: one pass over its active events (read from the covering index), one over the
+last two usage windows only (the index is entered per customer at the window start), one
+over the few signal or bad-data events, one over its rescue cases and one over its
+classified feedback. Works on SQLite and
 PostgreSQL; nothing iterates over events in Python. Times are turned into "days since the
 Unix epoch" inside SQL so both backends return plain numbers. The "as of" instant is a
 parameter: events after it are ignored (and counted), which makes a scan reproducible for
@@ -12,28 +14,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import (
-    Float,
-    Integer,
-    Select,
-    and_,
-    case,
-    cast,
-    func,
-    literal,
-    literal_column,
-    or_,
-    select,
-)
-from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from store.base import UTCDateTime
+from classifiers.risk.event_time import (
+    as_epoch_days,
+    at_instant,
+    epoch_days,
+    utc_day,
+    without_index,
+)
 from store.models import ActivityEvent, Customer, FeedbackItem, RescueCase
 
 
@@ -45,41 +41,6 @@ class FeatureWindows:
     complaints_days: int = 30
     payments_days: int = 90
     contract_days: int = 90
-
-
-def epoch_days(
-    column: ColumnElement[Any] | QueryableAttribute[Any], dialect: str
-) -> ColumnElement[Any]:
-    """Days since 1970-01-01 UTC as a float, on either backend. Costly per row on SQLite
-    (it parses text): apply it to per-group MIN/MAX, not to every event."""
-    if dialect == "sqlite":
-        return func.julianday(column) - 2440587.5
-    return cast(func.extract("epoch", column), Float) / 86400.0
-
-
-def utc_day(column: QueryableAttribute[Any], dialect: str) -> ColumnElement[Any]:
-    """The event's UTC calendar day, for counting distinct active days. SQLite stores
-    UTCDateTime as fixed-width UTC text, so its first ten characters are the date."""
-    if dialect == "sqlite":
-        return func.substr(column, 1, 10)
-    return cast(func.floor(epoch_days(column, dialect)), Integer)
-
-
-def without_index(column: QueryableAttribute[Any], dialect: str) -> ColumnElement[Any]:
-    """The column, hidden from SQLite's planner (unary +): without table statistics it would
-    pick the low-selectivity `kind` index over the covering (customer_id, occurred_at, ...)
-    index and sort every event of the partition."""
-    if dialect == "sqlite":
-        return literal_column(f"+{column.class_.__tablename__}.{column.key}")
-    return column  # type: ignore[return-value]
-
-
-def as_epoch_days(moment: datetime) -> float:
-    return moment.astimezone(UTC).timestamp() / 86400.0
-
-
-def _at(moment: datetime) -> ColumnElement[datetime]:
-    return literal(moment, UTCDateTime)
 
 
 def _customers(session: Session, lo: int, hi: int) -> pd.DataFrame:
@@ -129,17 +90,9 @@ def _labelled(session: Session, query: Select[Any]) -> pd.DataFrame:
 
 
 def _activity(session: Session, lo: int, hi: int, w: FeatureWindows, dialect: str) -> pd.DataFrame:
-    """Rhythm and usage trend from active events up to as_of (filtered once, in WHERE).
-
-    One pass over the covering index. The windows are nested (the prior one ends where the
-    recent one starts), so each row is compared with the two window starts only; the prior
-    window's totals are "since prior start" minus "recent". Day numbers are computed from
-    each customer's MIN/MAX, not from every event."""
+    """Rhythm from active events up to as_of: one pass over the covering index, filtered
+    once in WHERE. Day numbers come from each customer's MIN/MAX, not from every event."""
     e = ActivityEvent
-    recent_from = w.as_of - timedelta(days=w.usage_days)
-    recent = e.occurred_at > _at(recent_from)
-    since_prior = e.occurred_at > _at(recent_from - timedelta(days=w.usage_days))
-    usage = e.kind == "usage"
     query = (
         select(
             e.customer_id.label("customer_id"),
@@ -147,18 +100,45 @@ def _activity(session: Session, lo: int, hi: int, w: FeatureWindows, dialect: st
             func.count(func.distinct(utc_day(e.occurred_at, dialect))).label("n_days"),
             epoch_days(func.min(e.occurred_at), dialect).label("first_day"),
             epoch_days(func.max(e.occurred_at), dialect).label("last_day"),
-            func.sum(case((and_(recent, usage), e.quantity), else_=0.0)).label("usage_recent"),
-            func.sum(case((and_(since_prior, usage), e.quantity), else_=0.0)).label("usage_since"),
-            func.sum(case((recent, 1), else_=0)).label("events_recent"),
-            func.sum(case((since_prior, 1), else_=0)).label("events_since"),
         )
         .where(
             e.customer_id >= lo,
             e.customer_id < hi,
             without_index(e.kind, dialect).in_(w.activity_kinds),
-            e.occurred_at <= _at(w.as_of),
+            e.occurred_at <= at_instant(w.as_of),
         )
         .group_by(e.customer_id)
+    )
+    return _labelled(session, query)
+
+
+def _usage_trend(
+    session: Session, lo: int, hi: int, w: FeatureWindows, dialect: str
+) -> pd.DataFrame:
+    """Usage and active events in the recent window and the one before it. Per customer, the
+    index is entered at the prior window's start, so only the last two windows' events are
+    read. The windows are nested: prior totals are "since prior start" minus "recent"."""
+    e, c = ActivityEvent, Customer
+    recent_from = w.as_of - timedelta(days=w.usage_days)
+    recent = e.occurred_at > at_instant(recent_from)
+    usage = e.kind == "usage"
+    in_windows = and_(
+        e.customer_id == c.id,
+        e.occurred_at > at_instant(recent_from - timedelta(days=w.usage_days)),
+        e.occurred_at <= at_instant(w.as_of),
+    )
+    query = (
+        select(
+            c.id.label("customer_id"),
+            func.sum(case((and_(recent, usage), e.quantity), else_=0.0)).label("usage_recent"),
+            func.sum(case((usage, e.quantity), else_=0.0)).label("usage_since"),
+            func.sum(case((recent, 1), else_=0)).label("events_recent"),
+            func.count().label("events_since"),
+        )
+        .select_from(c)
+        .join(e, in_windows)
+        .where(c.id >= lo, c.id < hi, without_index(e.kind, dialect).in_(w.activity_kinds))
+        .group_by(c.id)
     )
     frame = _labelled(session, query)
     frame["usage_prior"] = frame.pop("usage_since") - frame["usage_recent"]
@@ -170,7 +150,7 @@ def _signals(session: Session, lo: int, hi: int, w: FeatureWindows, dialect: str
     """Contract, payment and complaint events in their windows, plus bad-data counts: only
     the few rows that are signals or bad data pass the WHERE."""
     e = ActivityEvent
-    seen = e.occurred_at <= _at(w.as_of)
+    seen = e.occurred_at <= at_instant(w.as_of)
     windows = {
         "payment_failed": w.payments_days,
         "complaint": w.complaints_days,
@@ -180,7 +160,9 @@ def _signals(session: Session, lo: int, hi: int, w: FeatureWindows, dialect: str
     }
 
     def since(kind: str, days: int) -> ColumnElement[int]:
-        window = and_(seen, e.kind == kind, e.occurred_at > _at(w.as_of - timedelta(days=days)))
+        window = and_(
+            seen, e.kind == kind, e.occurred_at > at_instant(w.as_of - timedelta(days=days))
+        )
         return func.sum(case((window, 1), else_=0)).label(f"{kind}_n")
 
     query = (
@@ -210,8 +192,8 @@ def _complaint_categories(session: Session, lo: int, hi: int, w: FeatureWindows)
                 f.customer_id >= lo,
                 f.customer_id < hi,
                 f.category_id.is_not(None),
-                f.occurred_at > _at(w.as_of - timedelta(days=w.complaints_days)),
-                f.occurred_at <= _at(w.as_of),
+                f.occurred_at > at_instant(w.as_of - timedelta(days=w.complaints_days)),
+                f.occurred_at <= at_instant(w.as_of),
             )
             .group_by(f.customer_id, f.category_id)
         )
@@ -245,6 +227,7 @@ def compute_features(session: Session, lo: int, hi: int, windows: FeatureWindows
     frame = _customers(session, lo, hi)
     parts = [
         _activity(session, lo, hi, windows, dialect),
+        _usage_trend(session, lo, hi, windows, dialect),
         _signals(session, lo, hi, windows, dialect),
         _episodes(session, lo, hi, dialect),
     ]
