@@ -10,11 +10,11 @@
     .venv/bin/python bench/detect.py --customers 100000
     .venv/bin/python bench/detect.py --db /tmp/detect-1m.db   # 1M; reused on the next run
 
-Measured on the shared 2-core machine (load average 6-8 from other work, so wall time is about
-twice the CPU time): 1M customers / 30.0M events, 2 partitions at a time: 83.3 s wall,
-44.0 CPU-s (plan 3.1 s), 161,323 flagged; naive pandas 196.9 s; ratio 2.36x. The 10 s goal
-is not met on SQLite: walking the covering index alone costs about 7 CPU-s per 30M events.
-Same 100k store, before/after this version of the features: 16.4 s -> 8.4 s wall, same flags.
+Measured on the shared 2-core machine (load average 5-6 from other work, so wall times vary):
+1M customers / 30.0M events, 2 partitions at a time: 54.6 s wall, 46.5 CPU-s (plan 5.6 s),
+161,323 flagged; naive pandas 141.8 s in the same run; ratio 2.60x. The 10 s goal is not met
+on SQLite: walking the covering index alone costs about 7 CPU-s per 30M events. Same 100k
+store, the previous features vs these: 15.0 s -> 6.7 s wall, the same 16,198 flags.
 """
 
 from __future__ import annotations
