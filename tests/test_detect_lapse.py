@@ -147,3 +147,20 @@ def test_contract_signals_make_customers_lost_or_at_risk(
     assert flags["downgraded"].kind == "at_risk"
     assert flags["downgraded"].probability == RULES.defaults.contract.downgrade_probability
     assert flags["downgraded"].reasons == ["downgraded the plan"]
+
+
+def test_a_partition_of_customers_without_events_scores_without_error(
+    sqlite_sessions: sessionmaker[Session],
+) -> None:
+    with sqlite_sessions.begin() as session:
+        b = StoreBuilder(session)
+        background(b)
+        silent = [b.customer(f"never-active-{i}") for i in range(3)]
+        session.flush()
+        lo, hi = min(c.id for c in silent), max(c.id for c in silent)
+    with sqlite_sessions() as session:
+        frame = compute_features(session, lo, hi + 1, WINDOWS)
+        context = build_lapse_context(session, WINDOWS)
+    assert len(frame) == 3
+    result = detect(frame, AS_OF, RULES, context)  # no events at all in this partition
+    assert all(d.external_id.startswith("never-active-") for d in result.detections)

@@ -247,7 +247,7 @@ def compute_features(session: Session, lo: int, hi: int, windows: FeatureWindows
 def derive(frame: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
     """Features computed from the aggregates: recency, own rhythm, usage trend, tenure."""
     today = as_of_days = as_epoch_days(as_of)
-    frame["silent_days"] = today - frame["last_day"]
+    frame["silent_days"] = today - frame["last_day"].astype(float)  # all-NULL partitions too
     gaps = frame["n_days"] - 1
     frame["own_gap_days"] = np.where(
         gaps > 0, (frame["last_day"] - frame["first_day"]) / gaps.where(gaps > 0, 1), np.nan
