@@ -52,7 +52,7 @@ class TunedBlend:
     def __init__(self, embedder: StaticEmbedder) -> None:
         self.embedder = embedder
 
-    def fit(self, texts: Sequence[str], labels: np.ndarray) -> TunedBlend:
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> TunedBlend:
         from classifiers.text.tune_embeddings import tune_embedder
 
         tuned = tune_embedder(self.embedder, texts, labels)
