@@ -1,5 +1,5 @@
 # The two commands README starts with. Both create .venv on first use.
-.PHONY: demo test lint bench
+.PHONY: demo test test-extras lint bench
 
 demo:  ## set up, load the sample data, start Temporal + worker + dashboard on localhost
 	bash scripts/bootstrap.sh
@@ -7,6 +7,11 @@ demo:  ## set up, load the sample data, start Temporal + worker + dashboard on l
 
 test:  ## set up and run the whole suite (SQLite and PostgreSQL, real Temporal)
 	bash scripts/test.sh
+
+test-extras:  ## tests of optional routes: installs the CPU torch wheel and the embeddings-train extra
+	bash scripts/bootstrap.sh
+	.venv/bin/pip install --quiet torch==2.13.0 && .venv/bin/pip install --quiet -e '.[dev,embeddings-train]'
+	.venv/bin/python -m pytest --override-ini addopts= tests/extras
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/mypy winback workflows activities classifiers playbooks store web
