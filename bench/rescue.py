@@ -127,7 +127,7 @@ async def rescues(client: Client, n: int, tmp: Path) -> float:
     return rate
 
 
-async def main(n: int, rounds: int = 3) -> None:
+async def main(n: int = 100, rounds: int = 3) -> None:
     """Alternate baseline and rescue rounds (the machine's load shifts between them) and
     report each round's ratio and the median."""
     env = await WorkflowEnvironment.start_local(dev_server_existing_path=str(temporal_cli()),
