@@ -29,6 +29,10 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Write bytecode as a deployed worker does, even under PYTHONDONTWRITEBYTECODE=1: the sandbox
+# re-imports each workflow module per run, and without a .pyc it recompiles the source every
+# time. Both sides' workflow modules are sandbox-imported, so both gain alike.
+sys.dont_write_bytecode = False
 
 with workflow.unsafe.imports_passed_through():
     from activities.rescue_registry import rescue_activities
