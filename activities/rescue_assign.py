@@ -6,12 +6,24 @@ workflow's Update validators may only look at workflow state.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from store.models import Customer, RescueCase, TeamMember
+from store.models import RescueCase, TeamMember
+
+
+class CustomerRef(Protocol):
+    """What assignment needs of a customer: a Customer row or a column select of it."""
+
+    @property
+    def owner(self) -> str | None: ...
+
+    @property
+    def team(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -23,13 +35,19 @@ class Assignment:
     slack_ids: dict[str, str] = field(default_factory=dict)
 
 
-def _team_members(session: Session, team: str) -> list[TeamMember]:
-    query = select(TeamMember).where(TeamMember.team == team, TeamMember.active.is_(True))
-    return list(session.scalars(query.order_by(TeamMember.handle)))
+_PERSON = (TeamMember.handle, TeamMember.team, TeamMember.role, TeamMember.lead_handle,
+           TeamMember.slack_user_id, TeamMember.active)
 
 
-def _member(session: Session, handle: str) -> TeamMember | None:
-    return session.scalar(select(TeamMember).where(TeamMember.handle == handle))
+def _people(session: Session, team: str | None, handles: Iterable[str]) -> dict[str, Any]:
+    """Active members of `team` and the named people (active or not), in one read, by handle."""
+    wanted = [and_(TeamMember.team == team, TeamMember.active.is_(True))] if team else []
+    named = sorted(set(handles))
+    if named:
+        wanted.append(TeamMember.handle.in_(named))
+    if not wanted:
+        return {}
+    return {row.handle: row for row in session.execute(select(*_PERSON).where(or_(*wanted)))}
 
 
 def _round_robin(session: Session, team: str, members: list[str]) -> str:
@@ -58,7 +76,7 @@ def _least_loaded(session: Session, members: list[str]) -> str:
 
 def assign(
     session: Session,
-    customer: Customer,
+    customer: CustomerRef,
     strategy: str,
     prefer_owner: bool = True,
     default_team: str | None = None,
@@ -66,9 +84,14 @@ def assign(
 ) -> Assignment:
     """Pick the assignee for a new case and load the handles that may act on it."""
     owner = requested or (customer.owner if prefer_owner else None)
-    owner_row = _member(session, owner) if owner else None
+    people = _people(session, customer.team, [owner] if owner else [])
+    owner_row = people.get(owner) if owner else None
     team = customer.team or (owner_row.team if owner_row else None) or default_team
-    members = _team_members(session, team) if team else []
+    if team and not customer.team:  # the team came from the owner or the default
+        people |= _people(session, team, [])
+    members = sorted(
+        (m for m in people.values() if m.team == team and m.active), key=lambda m: m.handle
+    )
     handles = [m.handle for m in members if m.role != "lead"] or [m.handle for m in members]
     if owner:
         assignee: str | None = owner
@@ -81,15 +104,17 @@ def assign(
     else:
         assignee = None
     leads = {m.handle for m in members if m.role == "lead"}
-    assignee_row = owner_row if owner else (_member(session, assignee) if assignee else None)
+    assignee_row = people.get(assignee) if assignee else None
     if assignee_row is not None and assignee_row.lead_handle:
         leads.add(assignee_row.lead_handle)
-    people = list(members) + [r for r in (assignee_row,) if r is not None]
-    people += [m for h in leads if (m := _member(session, h)) is not None]
+    if missing := leads - people.keys():  # a lead on another team
+        people |= _people(session, None, missing)
+    involved = [*members, *(r for r in (assignee_row,) if r is not None)]
+    involved += [people[h] for h in leads if h in people]
     return Assignment(
         assignee=assignee,
         team=team,
         lead_handles=sorted(leads),
         team_handles=sorted({m.handle for m in members}),
-        slack_ids={m.handle: m.slack_user_id for m in people if m.slack_user_id},
+        slack_ids={m.handle: m.slack_user_id for m in involved if m.slack_user_id},
     )

@@ -18,7 +18,7 @@ from winback.settings import Settings
 def rescue_activities(
     settings: Settings, sessions: sessionmaker[Session], client: Client
 ) -> list[Callable[..., Any]]:
-    opener = RescueOpener(sessions, outbox_only=not settings.slack_enabled())
+    opener = RescueOpener(sessions, not settings.slack_enabled(), settings.playbook_path)
     store = RescueStore(sessions, settings.keep_original_text)
     delivery = TaskDelivery(settings, sessions)
     starter = RescueStarter(client, sessions, settings)

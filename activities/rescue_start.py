@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,11 +18,12 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from playbooks.loader import DEFAULT_PLAYBOOK, load_playbook, resolve_plan
+from activities.rescue_start_reads import StartFacts, facts_for_customer, facts_for_flag
+from playbooks.loader import PlaybookError, current_playbook, playbook_digest, resolve_plan
 from playbooks.schema import Playbook
 from store.base import utcnow
 from store.db import transaction
-from store.models import Customer, Flag, RescueCase, RescueEvent
+from store.models import Flag, RescueCase, RescueEvent
 from winback.settings import Settings
 from workflows.rescue_messages import RescueInput, RescueResult
 
@@ -40,22 +39,6 @@ class StartRescueRequest:
 class StartRescueResult:
     workflow_id: str
     started: bool  # False: the customer's open rescue is returned instead
-
-
-def current_playbook(path: Path | None) -> Playbook:
-    """The validated playbook at `path`, parsed once per version of the file: the API and CLI
-    build a starter per call, and a rescue should not pay for YAML parsing and validation."""
-    file = path or DEFAULT_PLAYBOOK
-    try:
-        stat = file.stat()
-    except OSError:
-        return load_playbook(file)  # its error names the file
-    return _parsed_playbook(file.resolve(), stat.st_mtime_ns, stat.st_size)
-
-
-@lru_cache(maxsize=8)
-def _parsed_playbook(path: Path, _mtime_ns: int, _size: int) -> Playbook:
-    return load_playbook(path)
 
 
 def rescue_workflow_id(external_id: str, episode: int) -> str:
@@ -84,6 +67,10 @@ class RescueStarter:
         self._sessions = sessions
         self._settings = settings
         self._playbook = playbook or current_playbook(settings.playbook_path)
+        self._digest = playbook_digest(self._playbook)
+        # Workers resolve plans from the configured playbook; a starter given another one
+        # (a test, a what-if) sends its plan along instead.
+        self._send_plan = playbook is not None and self._digest != _configured_digest(settings)
         self._task_queue = task_queue or settings.task_queue
 
     async def start_for_flag(self, req: StartRescueRequest) -> StartRescueResult:
@@ -131,51 +118,37 @@ class RescueStarter:
         self, external_id: str | None, scenario: str | None, flag_id: int | None
     ) -> _Prepared:
         with transaction(self._sessions) as session:
-            flag = session.get(Flag, flag_id) if flag_id is not None else None
-            if flag_id is not None and flag is None:
-                raise _business_error(f"flag {flag_id} does not exist")
-            if flag is not None:
-                customer = session.get(Customer, flag.customer_id)
-                scenario = "lapsed" if flag.kind in ("lapsed", "lost") else "at_risk"
+            if flag_id is not None:
+                facts = facts_for_flag(session, flag_id)
+                if facts is None:
+                    raise _business_error(f"flag {flag_id} does not exist")
             else:
-                by_external = select(Customer).where(Customer.external_id == external_id)
-                customer = session.scalar(by_external)
-            if customer is None:
-                raise _business_error(f"customer {external_id!r} does not exist")
-            if scenario not in self._playbook.scenarios:
-                raise _business_error(f"unknown scenario {scenario!r}: use at_risk or lapsed")
-            # One read decides both "is one open?" and the next episode, so a case row being
-            # written meanwhile cannot make them disagree.
-            latest = session.scalar(
-                select(RescueCase)
-                .where(RescueCase.customer_id == customer.id)
-                .order_by(RescueCase.episode.desc())
-                .limit(1)
-            )
-            if latest is not None and latest.status == "open":
-                return _Prepared(latest.workflow_id, existing=True)
-            if flag is None:
-                flag = session.scalar(
-                    select(Flag)
-                    .where(Flag.customer_id == customer.id, Flag.kind == scenario)
-                    .order_by(Flag.scanned_at.desc(), Flag.id.desc())
-                    .limit(1)
-                )
-            episode = latest.episode + 1 if latest is not None else 1
-            reasons = list(flag.reasons) if flag else []
-            plan = resolve_plan(
-                self._playbook, scenario, customer.segment, customer.value_per_year, reasons,
-                customer.team,
-            )
-            inp = RescueInput(
-                customer_id=customer.id, customer_external_id=customer.external_id,
-                episode=episode, scenario=scenario, segment=customer.segment,
-                value_per_year=customer.value_per_year,
-                probability=flag.probability if flag else 1.0, reasons=reasons,
-                flag_id=flag.id if flag else None, plan=plan,
-                team=customer.team,
-            )
-            return _Prepared(rescue_workflow_id(customer.external_id, episode), False, inp)
+                if scenario not in self._playbook.scenarios:
+                    raise _business_error(f"unknown scenario {scenario!r}: use at_risk or lapsed")
+                facts = facts_for_customer(session, str(external_id), scenario)
+                if facts is None:
+                    raise _business_error(f"customer {external_id!r} does not exist")
+        if facts.latest_open and facts.latest_workflow_id:
+            return _Prepared(facts.latest_workflow_id, existing=True)
+        episode = (facts.latest_episode or 0) + 1
+        return _Prepared(rescue_workflow_id(facts.external_id, episode), False,
+                         self._input(facts, episode))
+
+    def _input(self, facts: StartFacts, episode: int) -> RescueInput:
+        """The workflow's input: the playbook by version and digest (the worker resolves the
+        plan), or the plan itself when this starter's playbook is not the configured one."""
+        plan = None
+        if self._send_plan:
+            plan = resolve_plan(self._playbook, facts.scenario, facts.segment,
+                                facts.value_per_year, facts.reasons, facts.team)
+        return RescueInput(
+            customer_id=facts.customer_id, customer_external_id=facts.external_id,
+            episode=episode, scenario=facts.scenario, segment=facts.segment,
+            value_per_year=facts.value_per_year,
+            probability=facts.probability if facts.probability is not None else 1.0,
+            reasons=facts.reasons, flag_id=facts.flag_id, team=facts.team, plan=plan,
+            playbook_version=self._playbook.version, playbook_digest=self._digest,
+        )
 
     async def _start(self, prepared: _Prepared, flag_id: int | None) -> StartRescueResult:
         started = False
@@ -185,13 +158,16 @@ class RescueStarter:
                     WORKFLOW_NAME, prepared.inp, id=prepared.workflow_id,
                     task_queue=self._task_queue, result_type=RescueResult,
                     id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    # A run that failed before opening its case (a playbook mismatch, say)
+                    # left no case, so the same episode may run again once fixed.
+                    id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
                 )
                 response = getattr(handle, "_start_workflow_response", None)
                 started = bool(getattr(response, "started", True))
             except WorkflowAlreadyStartedError as exc:
-                # USE_EXISTING returns running rescues; only a finished one with this id lands
-                # here, which means the store lost cases that Temporal still remembers.
+                # USE_EXISTING returns running rescues and a failed run may run again; only a
+                # completed one with this id lands here, which means the store lost cases
+                # that Temporal still remembers.
                 raise _business_error(
                     f"{prepared.workflow_id} already ran and finished, but the store has no case "
                     "for it: restore the store or the episode numbers before starting again"
@@ -224,6 +200,13 @@ def close_abandoned_case(
             case_id=case.id, event_key=f"{workflow_id}:abandoned", kind="abandoned",
             actor="winback", at=now, data={"ended": how_it_ended},
         ))
+
+
+def _configured_digest(settings: Settings) -> str | None:
+    try:
+        return playbook_digest(current_playbook(settings.playbook_path))
+    except PlaybookError:  # no usable configured playbook: the given one travels with its plan
+        return None
 
 
 def _business_error(message: str) -> ApplicationError:

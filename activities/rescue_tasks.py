@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
@@ -42,19 +42,35 @@ def upsert_task_row(session: Session, notice: TaskNotice, transport: str) -> Tas
     if row is None:
         row = TaskMessage(message_key=notice.message_key, case_id=notice.case_id)
         session.add(row)
-    row.transport = transport
-    row.recipient = notice.recipient_handle
-    row.kind = notice.kind if notice.kind != "closed" else "task"
-    row.step = notice.step
-    row.text = notice.headline
-    row.blocks = [asdict(notice)]  # the outbox renders from the notice itself
-    row.open = notice.kind in OPEN_KINDS
+    for name, value in _row_values(notice, transport).items():
+        setattr(row, name, value)
     if notice.kind == "closed":
         session.execute(
             update(TaskMessage).where(TaskMessage.case_id == notice.case_id).values(open=False)
         )
     session.flush()
     return row
+
+
+def add_first_task_row(session: Session, notice: TaskNotice) -> None:
+    """The outbox row of a case opened in this transaction: no row can exist yet, so a
+    plain insert, without a lookup first."""
+    session.execute(insert(TaskMessage).values(
+        message_key=notice.message_key, case_id=notice.case_id,
+        **_row_values(notice, "outbox"),
+    ))
+
+
+def _row_values(notice: TaskNotice, transport: str) -> dict[str, object]:
+    return {
+        "transport": transport,
+        "recipient": notice.recipient_handle,
+        "kind": notice.kind if notice.kind != "closed" else "task",
+        "step": notice.step,
+        "text": notice.headline,
+        "blocks": [asdict(notice)],  # the outbox renders from the notice itself
+        "open": notice.kind in OPEN_KINDS,
+    }
 
 
 class TaskDelivery:

@@ -6,6 +6,8 @@ Errors name the file and the YAML path (e.g. `scenarios.at_risk.timings.give_up_
 
 from __future__ import annotations
 
+import hashlib
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -55,6 +57,29 @@ def load_playbook(path: Path | None = None) -> Playbook:
     except ValidationError as exc:
         problems = [f"{_yaml_path(err['loc'])}: {err['msg']}" for err in exc.errors()]
         raise PlaybookError(path, problems) from exc
+
+
+def current_playbook(path: Path | None) -> Playbook:
+    """The validated playbook at `path`, parsed once per version of the file: starters are
+    built per API or CLI call and the worker reads it per rescue, so neither pays for YAML
+    parsing and validation again until the file changes."""
+    file = path or DEFAULT_PLAYBOOK
+    try:
+        stat = file.stat()
+    except OSError:
+        return load_playbook(file)  # its error names the file
+    return _parsed_playbook(file.resolve(), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _parsed_playbook(path: Path, _mtime_ns: int, _size: int) -> Playbook:
+    return load_playbook(path)
+
+
+def playbook_digest(playbook: Playbook) -> str:
+    """A fingerprint of the playbook's content. Starter and worker resolve the same plans
+    exactly when their digests agree; the version string alone may survive an edit."""
+    return hashlib.sha256(playbook.model_dump_json().encode("utf-8")).hexdigest()[:16]
 
 
 def _eligible(

@@ -8,15 +8,14 @@ escalate to the team lead and finally give up as no_contact. All I/O is in activ
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.rescue_store import CaseContext, OpenCaseInput
+    from activities.rescue_store import CaseContext
     from activities.rescue_tasks import DeliveryReceipt
     from activities.task_notice import TaskNotice
     from workflows.rescue_gate import (
@@ -43,28 +42,25 @@ with workflow.unsafe.imports_passed_through():
         StepRequest,
     )
     from workflows.rescue_notices import NoticeContext, build_notice, task_key
+    from workflows.rescue_opening import check_names_a_plan, open_case_input, plan_of
 
     # Imported by name so the module is in the sandbox's sys.modules: decoding
-    # RescueInput.plan resolves RescuePlan's string annotations there (else input decoding
-    # fails with "Failed converting field plan").
-    from workflows.rescue_plan import RescuePlan
+    # RescueInput.plan and CaseContext.plan resolves RescuePlan's string annotations there
+    # (else decoding fails with "Failed converting field plan").
+    from workflows.rescue_plan import RescuePlan  # noqa: F401
     from workflows.rescue_state import QueuedNotice, RescueState
 
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(seconds=30),
-    non_retryable_error_types=["UnknownCustomer", "UnknownCase", "SlackRefused"],
+    non_retryable_error_types=[
+        "UnknownCustomer", "UnknownCase", "SlackRefused", "PlaybookMismatch",
+    ],
 )
 SYSTEM_ACTOR = "winback"
 DELIVERY_GIVE_UP = timedelta(minutes=30)
 # Store writes are short and idempotent (keyed), so they run as local activities: no server
 # round trip per audit line. Deliveries stay regular activities (Slack may be slow or down).
-
-
-def first_task_input(inp: RescueInput, plan: RescuePlan) -> RescueInput:
-    """What the 'unclaimed' task shows, without the plan's steps and offers (that task shows
-    neither): a smaller payload to encode and decode on the way to the first task."""
-    return replace(inp, plan=replace(plan, steps=[], offers=[]))
 
 
 @workflow.defn(name="RescueWorkflow")
@@ -76,26 +72,13 @@ class RescueWorkflow:
     async def run(self, inp: RescueInput) -> RescueResult:
         s = self._s
         s.workflow_id = wid = workflow.info().workflow_id
-        if inp.plan is None:
-            raise ApplicationError(
-                "RescueInput.plan is missing: start rescues with RescueStarter",
-                type="RescueInputInvalid", non_retryable=True,
-            )
-        s.inp, s.plan = inp, inp.plan
-        s.case = await workflow.execute_local_activity(
-            "open_rescue_case",
-            OpenCaseInput(
-                workflow_id=wid, customer_id=inp.customer_id, episode=inp.episode,
-                scenario=inp.scenario, playbook_version=s.plan.version,
-                value_at_risk=inp.value_per_year * inp.probability, flag_id=inp.flag_id,
-                assignee=inp.assignee, assignment_strategy=s.plan.assignment_strategy,
-                prefer_owner=s.plan.prefer_owner, default_team=inp.team or s.plan.default_team,
-                first_task=first_task_input(inp, s.plan),
-            ),
-            result_type=CaseContext,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=ACTIVITY_RETRY,
+        check_names_a_plan(inp)
+        s.inp = inp
+        case = await workflow.execute_local_activity(
+            "open_rescue_case", open_case_input(wid, inp), result_type=CaseContext,
+            start_to_close_timeout=timedelta(seconds=30), retry_policy=ACTIVITY_RETRY,
         )
+        s.plan, s.case = plan_of(inp, case), case
         s.assignee = s.case.assignee
         if s.case.first_task_posted:  # outbox only: the activity wrote the first task
             s.posted_step = "unclaimed"

@@ -32,7 +32,12 @@ class RescueInput:
     team: str | None = None
     # The playbook resolved for this customer (steps, allowed offers, timings) in dataclass
     # form: `playbook` above is typed dict[str, object], which the converter cannot decode.
+    # Set only when the starter's playbook is not the one the worker is configured with;
+    # otherwise the two fields below name the playbook and open_rescue_case resolves the
+    # plan on the worker, and the plan is recorded in history with the case.
     plan: RescuePlan | None = None
+    playbook_version: str = ""
+    playbook_digest: str = ""  # playbooks.loader.playbook_digest of the starter's playbook
 
 
 @dataclass(frozen=True)

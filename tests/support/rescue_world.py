@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
@@ -21,7 +22,7 @@ from temporalio.worker import Worker
 
 from activities.rescue_registry import rescue_activities
 from activities.rescue_start import RescueStarter
-from playbooks.loader import load_playbook
+from playbooks.loader import load_playbook, playbook_digest
 from playbooks.schema import Playbook
 from store.db import transaction
 from store.models import Customer, Flag, TeamMember
@@ -40,6 +41,13 @@ def fast_playbook(**timings: float) -> Playbook:
         for override in scenario["segments"].values():
             override["timings"] = {}
     return Playbook.model_validate(data)
+
+
+def playbook_file(playbook: Playbook, folder: Path) -> Path:
+    """The playbook as YAML in `folder`, named by its digest (one file per content)."""
+    path = folder / f"playbook-{playbook_digest(playbook)}.yaml"
+    path.write_text(yaml.safe_dump(playbook.model_dump(mode="json")), encoding="utf-8")
+    return path
 
 
 def unique_id(prefix: str = "C") -> str:
@@ -93,10 +101,14 @@ async def rescue_world(
     run_worker: bool = True,
     **settings_overrides: Any,
 ) -> AsyncIterator[RescueWorld]:
-    # The store comes from `sessions`; database_url is never opened here.
-    settings = Settings(data_dir=tmp_path, database_url="sqlite://", **settings_overrides)
+    # The store comes from `sessions`; database_url is never opened here. Starter and worker
+    # read the playbook from the configured file, as deployed ones do (the worker resolves
+    # each rescue's plan from it).
+    path = playbook_file(playbook or fast_playbook(), tmp_path)
+    settings = Settings(data_dir=tmp_path, database_url="sqlite://", playbook_path=path,
+                        **settings_overrides)
     queue = f"rescue-{uuid.uuid4()}"
-    starter = RescueStarter(client, sessions, settings, playbook or fast_playbook(), queue)
+    starter = RescueStarter(client, sessions, settings, task_queue=queue)
     world = RescueWorld(client, sessions, settings, queue, starter)
     if not run_worker:
         yield world
