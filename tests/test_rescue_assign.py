@@ -72,3 +72,21 @@ def test_no_team_at_all_leaves_the_case_unassigned(sessions: sessionmaker[Sessio
         session.flush()
         picked = assign(session, customer, "least_loaded", default_team="nobody-here")
     assert (picked.assignee, picked.lead_handles, picked.team_handles) == (None, [], [])
+
+
+def test_team_from_the_owner_and_a_lead_on_another_team(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as session:
+        _team(session)
+        session.add_all([
+            TeamMember(handle="dee", name="Dee", team="accounts", lead_handle="rex"),
+            TeamMember(handle="rex", name="Rex", team="leads", role="lead",
+                       slack_user_id="U_REX"),
+        ])
+        customer = Customer(external_id="T", name="T", owner="dee")  # no team of its own
+        session.add(customer)
+        session.flush()
+        picked = assign(session, customer, "least_loaded")
+    assert (picked.assignee, picked.team) == ("dee", "accounts")
+    assert picked.lead_handles == ["lee", "rex"]
+    assert picked.team_handles == ["ana", "bo", "dee", "lee"]
+    assert picked.slack_ids == {"ana": "U_ANA", "lee": "U_LEE", "rex": "U_REX"}

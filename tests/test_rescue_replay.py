@@ -22,10 +22,12 @@ HISTORIES = Path(__file__).parent / "fixtures" / "histories"
 
 # *_v1: recorded before the first task moved into open_rescue_case (rescues running then
 # still schedule deliver_rescue_task for it, and must still replay).
+# *_v2: recorded while the start carried the whole plan; the current ones name the playbook
+# and take the plan from open_rescue_case's recorded result.
 @pytest.mark.parametrize(
     "name",
     ["rescue_rescued.json", "rescue_no_contact.json", "rescue_rescued_v1.json",
-     "rescue_no_contact_v1.json"],
+     "rescue_no_contact_v1.json", "rescue_rescued_v2.json", "rescue_no_contact_v2.json"],
 )
 async def test_recorded_rescue_history_replays(name: str) -> None:
     text = (HISTORIES / name).read_text(encoding="utf-8")

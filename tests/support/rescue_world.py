@@ -117,12 +117,15 @@ async def rescue_world(
         yield world
 
 
-def make_worker(world: RescueWorld) -> Worker:
+def make_worker(
+    world: RescueWorld, activities: list[Callable[..., Any]] | None = None
+) -> Worker:
+    """A worker for the world's queue (with other activities: a worker configured otherwise)."""
     from concurrent.futures import ThreadPoolExecutor
 
     return Worker(
         world.client, task_queue=world.task_queue, workflows=[RescueWorkflow],
-        activities=rescue_activities(world.settings, world.sessions, world.client),
+        activities=activities or rescue_activities(world.settings, world.sessions, world.client),
         activity_executor=ThreadPoolExecutor(max_workers=4),
     )
 
