@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from store.models import RescueCase, TeamMember
@@ -39,15 +39,20 @@ _PERSON = (TeamMember.handle, TeamMember.team, TeamMember.role, TeamMember.lead_
            TeamMember.slack_user_id, TeamMember.active)
 
 
+# Built once (building costs more than running it); a None team matches nobody.
+_PEOPLE = select(*_PERSON).where(or_(
+    and_(TeamMember.team == bindparam("team"), TeamMember.active.is_(True)),
+    TeamMember.handle.in_(bindparam("handles", expanding=True)),
+))
+
+
 def _people(session: Session, team: str | None, handles: Iterable[str]) -> dict[str, Any]:
     """Active members of `team` and the named people (active or not), in one read, by handle."""
-    wanted = [and_(TeamMember.team == team, TeamMember.active.is_(True))] if team else []
     named = sorted(set(handles))
-    if named:
-        wanted.append(TeamMember.handle.in_(named))
-    if not wanted:
+    if team is None and not named:
         return {}
-    return {row.handle: row for row in session.execute(select(*_PERSON).where(or_(*wanted)))}
+    rows = session.execute(_PEOPLE, {"team": team, "handles": named})
+    return {row.handle: row for row in rows}
 
 
 def _round_robin(session: Session, team: str, members: list[str]) -> str:

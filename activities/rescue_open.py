@@ -16,8 +16,9 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
+from activities.rescue_case import open_case
 from activities.rescue_plans import WorkerPlaybook
-from activities.rescue_store import CaseContext, OpenCaseInput, open_case
+from activities.rescue_store import CaseContext, OpenCaseInput
 from activities.rescue_tasks import add_first_task_row, upsert_task_row
 from store.db import transaction
 from workflows.rescue_notices import NoticeContext, build_notice

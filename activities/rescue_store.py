@@ -11,16 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.rescue_assign import Assignment, assign
 from classifiers.redaction import redact_text
-from store.base import utcnow
 from store.db import transaction
-from store.models import Customer, FeedbackItem, RescueCase, RescueEvent
+from store.models import FeedbackItem, RescueCase, RescueEvent
 from workflows.rescue_messages import RescueInput
 from workflows.rescue_plan import RescuePlan
 
@@ -112,69 +110,6 @@ class RescueStore:
             if entry.feedback_key and entry.feedback_text and entry.feedback_text.strip():
                 _write_feedback(session, entry, self._keep_original)
             return True
-
-
-def open_case(session: Session, req: OpenCaseInput) -> tuple[CaseContext, bool]:
-    """Open (or, on a retry, find) the case with its first audit line, in the caller's
-    transaction; the people who may act on it come back with it, and whether this call
-    opened it."""
-    found = session.execute(
-        select(Customer.name, Customer.owner, Customer.team,
-               RescueCase.id.label("case_id"), RescueCase.assignee.label("case_assignee"),
-               RescueCase.team.label("case_team"))
-        .select_from(Customer)
-        .outerjoin(RescueCase, and_(RescueCase.workflow_id == req.workflow_id,
-                                    RescueCase.customer_id == Customer.id))
-        .where(Customer.id == req.customer_id)
-    ).first()
-    if found is None:
-        raise ApplicationError(
-            f"customer id {req.customer_id} does not exist", type="UnknownCustomer",
-            non_retryable=True,
-        )
-    # Reads before the first write: on SQLite the write lock is held from the first INSERT
-    # to the commit, so other rescues opening at the same time wait less.
-    complaints = list(session.scalars(
-        select(FeedbackItem.text)
-        .where(FeedbackItem.customer_id == req.customer_id, FeedbackItem.source != "rescue")
-        .order_by(FeedbackItem.occurred_at.desc())
-        .limit(3)
-    ))
-    if found.case_id is None:
-        picked = assign(
-            session, found, req.assignment_strategy, req.prefer_owner,
-            req.default_team, req.assignee,
-        )
-        case_id, assignee, team = _insert_case(session, req, picked)
-    else:  # a retry after the row was written: keep who was picked then
-        picked = assign(session, found, "", False, found.case_team, found.case_assignee)
-        case_id, assignee, team = found.case_id, found.case_assignee, found.case_team
-    context = CaseContext(
-        case_id=case_id, customer_name=found.name, assignee=assignee, team=team,
-        lead_handles=picked.lead_handles, team_handles=picked.team_handles,
-        slack_ids=picked.slack_ids, recent_complaints=complaints,
-    )
-    return context, found.case_id is None
-
-
-def _insert_case(
-    session: Session, req: OpenCaseInput, picked: Assignment
-) -> tuple[int, str | None, str | None]:
-    """The case row and its first audit line (one activity fewer before the first task
-    reaches the account team), as plain inserts: no ORM objects to track."""
-    case_id = session.execute(
-        insert(RescueCase).values(
-            workflow_id=req.workflow_id, customer_id=req.customer_id, episode=req.episode,
-            scenario=req.scenario, playbook_version=req.playbook_version,
-            flag_id=req.flag_id, assignee=picked.assignee, team=picked.team,
-            value_at_risk=req.value_at_risk, current_step="unclaimed",
-        ).returning(RescueCase.id)
-    ).scalar_one()
-    session.execute(insert(RescueEvent).values(
-        case_id=case_id, event_key=f"{req.workflow_id}:0000:opened", kind="opened",
-        actor="winback", at=utcnow(), data={"assignee": picked.assignee or ""},
-    ))
-    return case_id, picked.assignee, picked.team
 
 
 def _move_case(case: RescueCase, entry: AuditEntry) -> None:

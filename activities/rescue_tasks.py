@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict, dataclass
+from typing import cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
@@ -20,6 +21,7 @@ from winback.settings import Settings
 
 _Ref = tuple[str | None, str]  # (channel, ts) of a stored Slack message
 
+_NEW_ROW = insert(cast(Table, TaskMessage.__table__))  # built once, run per first task
 # Kinds whose rows stay open until the case closes: someone has work to do.
 OPEN_KINDS = ("task", "escalation", "follow_up")
 
@@ -55,10 +57,10 @@ def upsert_task_row(session: Session, notice: TaskNotice, transport: str) -> Tas
 def add_first_task_row(session: Session, notice: TaskNotice) -> None:
     """The outbox row of a case opened in this transaction: no row can exist yet, so a
     plain insert, without a lookup first."""
-    session.execute(insert(TaskMessage).values(
-        message_key=notice.message_key, case_id=notice.case_id,
+    session.execute(_NEW_ROW, {
+        "message_key": notice.message_key, "case_id": notice.case_id,
         **_row_values(notice, "outbox"),
-    ))
+    })
 
 
 def _row_values(notice: TaskNotice, transport: str) -> dict[str, object]:
