@@ -3,9 +3,9 @@
 Leaders' numbers come from RescueCase/RescueEvent, not from Temporal history, so every step,
 actor and time lands here. Event keys come from the workflow, so a retried activity writes
 its line once.
+Annotations are real types, not strings: CaseContext (with its plan) is decoded in every
+rescue's workflow, and the payload converter would eval string annotations on each decode.
 """
-
-from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime

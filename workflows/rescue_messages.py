@@ -2,10 +2,9 @@
 
 Shared by the workflow, its activities, the Slack endpoint, the CLI and the web outbox, so
 every way a human acts on a rescue speaks the same frozen dataclasses. New fields only with
-defaults (workflow histories hold these).
+defaults (workflow histories hold these). Annotations are real types, not strings: the
+payload converter resolves them on every decode, and a string annotation costs an eval.
 """
-
-from __future__ import annotations
 
 from dataclasses import dataclass, field
 

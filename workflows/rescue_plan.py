@@ -1,12 +1,13 @@
 """The playbook as one rescue sees it: steps, allowed offers and timings, resolved at start.
 
-The starter resolves the validated playbook for a customer (scenario, segment override, offer
-eligibility) and passes it in RescueInput.plan, so a running rescue keeps the playbook
-version it started with (it is in the workflow's history).
-Pure code: safe inside the workflow sandbox.
+The worker resolves the validated playbook for a customer (scenario, segment override, offer
+eligibility) in open_rescue_case, or a starter with a playbook of its own passes it in
+RescueInput.plan; either way it is in the workflow's history, so a running rescue keeps the
+playbook version it started with.
+Pure code: safe inside the workflow sandbox. Annotations are real types, not strings (no
+`from __future__ import annotations`): the payload converter resolves them on every decode,
+and a string annotation costs an eval each time.
 """
-
-from __future__ import annotations
 
 from dataclasses import dataclass, field
 
