@@ -121,6 +121,27 @@ async def test_a_starter_with_its_own_playbook_sends_the_plan(
     assert case.plan is None and case.first_task_posted  # nothing resolved on the worker
 
 
+async def test_an_input_naming_no_playbook_fails_before_any_activity(
+    temporal_client: Client, sqlite_sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    customer = unique_id()
+    seed(sqlite_sessions, customer)
+    bare = RescueInput(customer_id=1, customer_external_id=customer, episode=1,
+                       scenario="at_risk", segment="smb", value_per_year=1.0, probability=1.0)
+    async with rescue_world(temporal_client, sqlite_sessions, tmp_path) as world:
+        handle = await temporal_client.start_workflow(
+            "RescueWorkflow", bare, id=f"rescue-{customer}-1", task_queue=world.task_queue,
+            result_type=RescueResult,
+        )
+        with pytest.raises(WorkflowFailureError) as failed:
+            await handle.result()
+    assert isinstance(failed.value.cause, ApplicationError)
+    assert failed.value.cause.type == "RescueInputInvalid"
+    assert "neither a plan nor a playbook digest" in failed.value.cause.message
+    events = (await handle.fetch_history()).events
+    assert not any(e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED for e in events)
+
+
 def test_worker_playbook_follows_edits_of_its_file(tmp_path: Path) -> None:
     path = tmp_path / "playbook.yaml"
     first = fast_playbook()
