@@ -10,9 +10,10 @@ Usage: .venv/bin/python bench/rescue.py [N per round] [rounds]
 The process writes bytecode even under PYTHONDONTWRITEBYTECODE=1, as a deployed worker does:
 the sandbox re-imports each workflow module per run, and without a .pyc it would recompile the
 source every time (both sides' workflow modules are sandbox-imported, so both gain alike).
-Measured on the shared 2-core machine (medians of 3 rounds, N=100): before issue #4 0.70x
+Measured on the shared 2-core machine (median of 3 rounds, N=100 each): before issue #4 0.70x
 (0.62-0.87x over runs); after it (bytecode, the plan resolved on the worker instead of
-travelling in the start input, one start read and prebuilt statements) see README "Measured".
+travelling in the start input, one start read, prebuilt statements, real annotations on the
+decoded dataclasses) 0.99x, 0.90x and 0.98x over three runs (single rounds 0.76-1.43x).
 """
 
 from __future__ import annotations
