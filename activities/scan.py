@@ -5,7 +5,9 @@ which flags get a rescue today. Built with the session factory and the validated
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.scan_processes import scan_process_pool, score_in_process, shares_across_processes
 from classifiers.risk.bgnbd import BGNBDParams
 from classifiers.risk.context import build_lapse_context
 from classifiers.risk.detect import detect
@@ -25,6 +28,7 @@ from classifiers.risk.model import RiskModel, load_risk_model
 from classifiers.risk.priority import choose_rescues
 from classifiers.risk.registry import live_risk_version
 from classifiers.risk.rules import DetectionRules
+from store.activity_refresh import catch_up
 from store.db import transaction
 from store.models import Customer, Flag
 
@@ -82,10 +86,19 @@ def _instant(iso: str) -> datetime:
 
 
 class ScanActivities:
-    def __init__(self, sessions: sessionmaker[Session], rules: DetectionRules) -> None:
+    """Built with the session factory, the validated rules and, optionally, a process pool
+    that scores partitions (see activities/scan_processes.py); without one, threads do."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        rules: DetectionRules,
+        pool: Executor | None = None,
+    ) -> None:
         self._sessions = sessions
         self._rules = rules
         self._models: dict[str, RiskModel] = {}
+        self._pool = pool
 
     def _windows(self, as_of: datetime) -> FeatureWindows:
         w = self._rules.window_days
@@ -100,12 +113,21 @@ class ScanActivities:
 
     @activity.defn(name="plan_scan")
     async def plan_scan(self, req: PlanRequest) -> ScanPlan:
-        return await asyncio.to_thread(self._plan, req)
+        return await asyncio.to_thread(self.plan_sync, req)
 
-    def _plan(self, req: PlanRequest) -> ScanPlan:
+    def plan_sync(self, req: PlanRequest) -> ScanPlan:
+        """Bring the activity rollup up to date, then what every partition shares."""
         if req.partition_size < 1:
             raise ApplicationError("partition_size must be >= 1", non_retryable=True)
         as_of = _instant(req.as_of)
+        with transaction(self._sessions) as session:
+            refresh = catch_up(session.connection(), self._rules.activity_kinds())
+        activity.logger.info(
+            "activity rollup %s: %d customers in %.1fs",
+            "rebuilt" if refresh.rebuilt else "caught up",
+            refresh.customers,
+            refresh.seconds,
+        )
         with self._sessions() as session:
             lo, hi, count = session.execute(
                 select(func.min(Customer.id), func.max(Customer.id), func.count())
@@ -131,7 +153,20 @@ class ScanActivities:
 
     @activity.defn(name="score_scan_partition")
     async def score_partition(self, req: PartitionRequest) -> PartitionResult:
-        return await asyncio.to_thread(self._score, req)
+        if self._pool is None:
+            result = await asyncio.to_thread(self.score_sync, req)
+        else:
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(self._pool, score_in_process, req)
+        activity.logger.info(
+            "scan %s [%d, %d): %d scored, %d flagged",
+            req.scan_id,
+            req.lo,
+            req.hi,
+            result.scored,
+            sum(result.flagged.values()),
+        )
+        return result
 
     def _model(self, pinned: str | None) -> tuple[RiskModel | None, str | None]:
         if pinned is None:
@@ -144,7 +179,8 @@ class ScanActivities:
                 raise ApplicationError(f"risk model {version}: {exc}", non_retryable=True) from exc
         return self._models[pinned], version
 
-    def _score(self, req: PartitionRequest) -> PartitionResult:
+    def score_sync(self, req: PartitionRequest) -> PartitionResult:
+        """Score one partition and store its flags (in a worker thread or a pool process)."""
         plan = req.plan
         as_of = _instant(plan.as_of)
         lapse = LapseContext(
@@ -153,9 +189,12 @@ class ScanActivities:
             BGNBDParams(*plan.bgnbd) if plan.bgnbd else None,
         )
         model, version = self._model(plan.model_version)
-        with transaction(self._sessions) as session:
+        with self._sessions() as session:  # read first, then one short write transaction:
             features = compute_features(session, req.lo, req.hi, self._windows(as_of))
-            batch = detect(features, as_of, self._rules, lapse, model, version)
+        batch = detect(features, as_of, self._rules, lapse, model, version)
+        # (A read transaction that later writes fails at once on SQLite if another process
+        # wrote in between; a transaction that starts by writing waits for its turn.)
+        with transaction(self._sessions) as session:
             # A retried partition replaces its own rows, so every flag is stored once.
             session.execute(
                 delete(Flag).where(
@@ -185,14 +224,6 @@ class ScanActivities:
         flagged: dict[str, int] = {}
         for d in batch.detections:
             flagged[d.kind] = flagged.get(d.kind, 0) + 1
-        activity.logger.info(
-            "scan %s [%d, %d): %d scored, %d flagged",
-            req.scan_id,
-            req.lo,
-            req.hi,
-            batch.scored,
-            len(batch.detections),
-        )
         return PartitionResult(batch.scored, flagged, batch.skipped, batch.events_after_as_of)
 
     @activity.defn(name="choose_scan_rescues")
@@ -207,10 +238,21 @@ class ScanActivities:
 
 
 def scan_activities(
-    sessions: sessionmaker[Session], rules_path: Path | None = None
+    sessions: sessionmaker[Session],
+    rules_path: Path | None = None,
+    processes: int = 1,
+    database_url: str | None = None,
 ) -> list[Callable[..., Any]]:
-    """The scan's activities for the worker; the rules file is validated here, at start-up."""
+    """The scan's activities for the worker; the rules file is validated here, at start-up.
+    With processes > 1 (and a store other processes can open), partitions are scored in a
+    pool of that many processes; else in the worker's threads."""
     from classifiers.risk.rules import load_rules
 
-    scans = ScanActivities(sessions, load_rules(rules_path))
+    rules = load_rules(rules_path)
+    pool = None
+    if processes > 1 and database_url and shares_across_processes(database_url):
+        pool = scan_process_pool(database_url, rules_path, processes)
+    scans = ScanActivities(sessions, rules, pool)
+    if pool is not None:  # no worker process is started until a partition is scored
+        weakref.finalize(scans, pool.shutdown, wait=False, cancel_futures=True)
     return [scans.plan_scan, scans.score_partition, scans.choose_rescues]

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     playbook_path: Path | None = Field(None, description="Rescue playbook YAML; default shipped.")
     taxonomy_path: Path | None = Field(None, description="Taxonomy YAML; default shipped.")
     scan_cron: str = Field("0 6 * * *", description="Cron of the defector scan schedule.")
+    scan_processes: int = Field(
+        0,
+        ge=0,
+        description="Processes that score scan partitions: 0 = one per CPU core, 1 = the "
+        "worker's own threads.",
+    )
     listen_every_minutes: int = 15
     keep_original_text: bool = Field(False, description="Store unredacted feedback text too.")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import os
 import signal
 import socket
@@ -27,13 +26,13 @@ from temporalio.worker import Worker
 from web.app import create_app
 from web.temporal_link import TemporalLink
 from winback.binaries import temporal_cli
+from winback.child_process import die_with_parent
 from winback.runtime import Runtime
 from winback.settings import Settings
 from winback.temporal_client import temporal_target
 from winback.worker import activity_callables, build_worker, workflow_classes
 
 Say = Callable[[str], None]
-PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 class StackError(RuntimeError):
@@ -93,7 +92,7 @@ class DevServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: we stop it, not the terminal
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                preexec_fn=die_with_parent if sys.platform == "linux" else None,
             )
         return cls(process, log_path)
 
@@ -136,12 +135,6 @@ class DevServer:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no log)"
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: Linux SIGTERMs it if `winback up` dies, even by SIGKILL."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _signal_group(group: int, sig: signal.Signals) -> None:

@@ -29,11 +29,16 @@ def activity_callables(runtime: Runtime, client: Client) -> list[Callable[..., A
     from activities.listen import listening_activities
     from activities.rescue_registry import rescue_activities
     from activities.scan import scan_activities
+    from activities.scan_processes import default_processes
 
     return [
         *rescue_activities(runtime.settings, runtime.sessions, client),
         *listening_activities(runtime.settings, runtime.sessions),
-        *scan_activities(runtime.sessions),
+        *scan_activities(
+            runtime.sessions,
+            processes=runtime.settings.scan_processes or default_processes(),
+            database_url=runtime.settings.database_url,
+        ),
         *digest_activities(runtime.settings, runtime.sessions),
     ]
 

@@ -1,7 +1,8 @@
 """What a whole scan shares before scoring partitions: segment rhythm norms and BG/NBD.
 
-One set-based query returns each customer's active-day count and first/last active day;
-norms and the BG/NBD fit are computed from those few numbers per customer.
+Each customer's active-day count and first/last active day come from the activity rollup
+(from the events where it cannot answer); norms and the BG/NBD fit are computed from those
+few numbers per customer.
 """
 
 from __future__ import annotations
@@ -11,17 +12,13 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from classifiers.risk.activity import activity_numbers
 from classifiers.risk.bgnbd import fit_bgnbd
-from classifiers.risk.event_time import (
-    as_epoch_days,
-    at_instant,
-    epoch_days,
-    utc_day,
-    without_index,
-)
 from classifiers.risk.features import FeatureWindows
 from classifiers.risk.lapse import LapseContext, bgnbd_inputs
-from store.models import ActivityEvent, Customer
+from store.event_time import as_epoch_days
+from store.models import Customer
+from store.sql_lists import among
 
 MAX_FIT_CUSTOMERS = 5_000  # BG/NBD has 4 parameters: a sample of this size pins them
 MIN_FIT_CUSTOMERS = 30
@@ -29,41 +26,28 @@ MAX_NORM_CUSTOMERS = 50_000  # beyond this, norms come from every k-th customer 
 
 
 def activity_summary(session: Session, windows: FeatureWindows, every: int = 1) -> pd.DataFrame:
-    """Per customer (every `every`-th id): segment, contract flag, active days, first and
-    last active day. The sample is a list of customer ids, so the events are read through
-    the (customer_id, occurred_at, ...) index for those customers only, not scanned whole."""
-    e = ActivityEvent
-    dialect = session.get_bind().dialect.name
-    sampled = []
-    if every > 1:
-        ids = select(Customer.id).where(Customer.id % every == 0)
-        sampled = [e.customer_id.in_(ids.scalar_subquery())]
-    per_customer = (
-        select(
-            e.customer_id.label("customer_id"),
-            func.count(func.distinct(utc_day(e.occurred_at, dialect))).label("n_days"),
-            epoch_days(func.min(e.occurred_at), dialect).label("first_day"),
-            epoch_days(func.max(e.occurred_at), dialect).label("last_day"),
-        )
-        .where(
-            without_index(e.kind, dialect).in_(windows.activity_kinds),
-            e.occurred_at <= at_instant(windows.as_of),
-            *sampled,
-        )
-        .group_by(e.customer_id)
-        .subquery()
-    )
-    rows = (
-        session.connection()
-        .execute(
-            select(Customer.segment, Customer.has_contract, per_customer).join(
-                per_customer, per_customer.c.customer_id == Customer.id
-            )
-        )
-        .all()
-    )
+    """Per customer with active events (every `every`-th id): segment, contract flag, active
+    days, first and last active day, read from the activity rollup where it answers."""
+    bounds = session.connection().execute(select(func.min(Customer.id), func.max(Customer.id)))
+    lo, hi = bounds.one()
     columns = ["segment", "has_contract", "customer_id", "n_days", "first_day", "last_day"]
-    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+    if lo is None:
+        return pd.DataFrame(columns=columns)
+    ids = range(lo, hi + 1) if every == 1 else range(-(-lo // every) * every, hi + 1, every)
+    sampled = select(Customer.id, Customer.segment, Customer.has_contract)
+    if every > 1:
+        sampled = sampled.where(
+            among(session.get_bind().dialect.name, Customer.id, list(ids), "ids")
+        )
+    customers = pd.DataFrame.from_records(
+        session.connection().execute(sampled).all(),
+        columns=["customer_id", "segment", "has_contract"],
+        index="customer_id",
+    )
+    numbers = activity_numbers(session, windows, ids, customers.index)
+    numbers = numbers[numbers["n_events"] > 0]
+    summary = numbers[["n_days", "first_day", "last_day"]].join(customers, how="inner")
+    return summary.reset_index()[columns]
 
 
 def segment_gap_days(summary: pd.DataFrame) -> tuple[dict[str, float], float | None]:

@@ -15,12 +15,12 @@ import pandas as pd
 
 from classifiers.risk.at_risk import complaint_count, flag_threshold, score_by_model, score_by_rules
 from classifiers.risk.contract import detect_contract
-from classifiers.risk.event_time import as_epoch_days
 from classifiers.risk.lapse import LapseContext, detect_lapse
 from classifiers.risk.model import RiskModel
 from classifiers.risk.reasons import flag_reasons
 from classifiers.risk.rules import DetectionRules, SegmentRules
 from classifiers.risk.segments import segment_rule
+from store.event_time import as_epoch_days
 
 # What a flag and its reasons are written from (see reasons.flag_reasons).
 REASON_COLUMNS = (

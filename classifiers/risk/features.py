@@ -1,11 +1,11 @@
 """Per-customer features, computed in the database with set-based GROUP BY queries.
 
-Per partition: one pass over its active events (read from the covering index), one over the
-last two usage windows only (the index is entered per customer at the window start), one
-over the few signal or bad-data events, one over its rescue cases and one over its
-classified feedback. Works on SQLite and
-PostgreSQL; nothing iterates over events in Python. Times are turned into "days since the
-Unix epoch" inside SQL so both backends return plain numbers. The "as of" instant is a
+Per partition: the customers with their activity rollup (one row each, kept current at
+ingest; the events themselves only where the rollup cannot answer for `as_of`), one pass over
+the last two usage windows (the index is entered per customer at the window start), the few
+signal events through the kind index, rescue cases and classified feedback. Works on SQLite
+and PostgreSQL; nothing iterates over events in Python. Times are turned into "days since
+the Unix epoch" inside SQL so both backends return plain numbers. The "as of" instant is a
 parameter: events after it are ignored (and counted), which makes a scan reproducible for
 any past day.
 """
@@ -13,34 +13,19 @@ any past day.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from classifiers.risk.event_time import (
-    as_epoch_days,
-    at_instant,
-    epoch_days,
-    utc_day,
-    without_index,
-)
+from classifiers.risk.activity import activity_numbers
+from classifiers.risk.windows import FeatureWindows
+from store.event_time import as_epoch_days, at_instant, epoch_days, without_index
 from store.models import ActivityEvent, Customer, FeedbackItem, RescueCase
-
-
-@dataclass(frozen=True)
-class FeatureWindows:
-    as_of: datetime
-    activity_kinds: tuple[str, ...]
-    usage_days: int = 28
-    complaints_days: int = 30
-    payments_days: int = 90
-    contract_days: int = 90
 
 
 def _customers(session: Session, lo: int, hi: int) -> pd.DataFrame:
@@ -89,29 +74,6 @@ def _labelled(session: Session, query: Select[Any]) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=columns, index="customer_id")
 
 
-def _activity(session: Session, lo: int, hi: int, w: FeatureWindows, dialect: str) -> pd.DataFrame:
-    """Rhythm from active events up to as_of: one pass over the covering index, filtered
-    once in WHERE. Day numbers come from each customer's MIN/MAX, not from every event."""
-    e = ActivityEvent
-    query = (
-        select(
-            e.customer_id.label("customer_id"),
-            func.count().label("n_events"),
-            func.count(func.distinct(utc_day(e.occurred_at, dialect))).label("n_days"),
-            epoch_days(func.min(e.occurred_at), dialect).label("first_day"),
-            epoch_days(func.max(e.occurred_at), dialect).label("last_day"),
-        )
-        .where(
-            e.customer_id >= lo,
-            e.customer_id < hi,
-            without_index(e.kind, dialect).in_(w.activity_kinds),
-            e.occurred_at <= at_instant(w.as_of),
-        )
-        .group_by(e.customer_id)
-    )
-    return _labelled(session, query)
-
-
 def _usage_trend(
     session: Session, lo: int, hi: int, w: FeatureWindows, dialect: str
 ) -> pd.DataFrame:
@@ -147,10 +109,9 @@ def _usage_trend(
 
 
 def _signals(session: Session, lo: int, hi: int, w: FeatureWindows, dialect: str) -> pd.DataFrame:
-    """Contract, payment and complaint events in their windows, plus bad-data counts: only
-    the few rows that are signals or bad data pass the WHERE."""
+    """Contract, payment and complaint events in their windows. Signals are rare, so they
+    are read through the (kind, customer_id, occurred_at) index: only the signal rows."""
     e = ActivityEvent
-    seen = e.occurred_at <= at_instant(w.as_of)
     windows = {
         "payment_failed": w.payments_days,
         "complaint": w.complaints_days,
@@ -160,25 +121,22 @@ def _signals(session: Session, lo: int, hi: int, w: FeatureWindows, dialect: str
     }
 
     def since(kind: str, days: int) -> ColumnElement[int]:
-        window = and_(
-            seen, e.kind == kind, e.occurred_at > at_instant(w.as_of - timedelta(days=days))
-        )
+        window = and_(e.kind == kind, e.occurred_at > at_instant(w.as_of - timedelta(days=days)))
         return func.sum(case((window, 1), else_=0)).label(f"{kind}_n")
 
     query = (
-        select(
-            e.customer_id.label("customer_id"),
-            *[since(kind, days) for kind, days in windows.items()],
-            func.sum(case((~seen, 1), else_=0)).label("events_after_as_of"),
-            func.sum(case((e.amount < 0, 1), else_=0)).label("negative_amounts"),
-        )
+        select(e.customer_id.label("customer_id"), *[since(k, d) for k, d in windows.items()])
         .where(
+            e.kind.in_(list(windows)),
             e.customer_id >= lo,
             e.customer_id < hi,
-            or_(without_index(e.kind, dialect).in_(list(windows)), ~seen, e.amount < 0),
+            e.occurred_at > at_instant(w.as_of - timedelta(days=max(windows.values()))),
+            e.occurred_at <= at_instant(w.as_of),
         )
         .group_by(e.customer_id)
     )
+    if dialect == "sqlite":  # without statistics it would take the covering time index
+        query = query.with_hint(e, "INDEXED BY ix_activity_events_kind_customer_time", "sqlite")
     return _labelled(session, query)
 
 
@@ -226,7 +184,7 @@ def compute_features(session: Session, lo: int, hi: int, windows: FeatureWindows
     dialect = session.get_bind().dialect.name
     frame = _customers(session, lo, hi)
     parts = [
-        _activity(session, lo, hi, windows, dialect),
+        activity_numbers(session, windows, range(lo, hi), frame.index),
         _usage_trend(session, lo, hi, windows, dialect),
         _signals(session, lo, hi, windows, dialect),
         _episodes(session, lo, hi, dialect),

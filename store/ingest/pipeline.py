@@ -148,6 +148,9 @@ def _ingest(
         connection = session.connection()
         with bulk_load_cache(connection, len(records)):
             counts = upsert(connection, schema, records, progress.advance)
+            if schema.after_write is not None:
+                progress.phase(f"updating what depends on {schema.kind}", None)
+                schema.after_write(connection, records, counts.replaced)
     return IngestReport(
         schema.kind,
         source,

@@ -7,24 +7,15 @@ The caller owns the transaction, so a failure leaves nothing half-written.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
-    ColumnElement,
     Connection,
-    Select,
-    String,
     Table,
-    any_,
     bindparam,
-    func,
-    literal_column,
     select,
     update,
 )
@@ -33,6 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.dml import Insert
 
 from store.ingest.schemas.base import KindSchema, Record
+from store.sql_lists import among
 
 CHUNK_ROWS = 5000
 # SQLite's default page cache is 2 MB; a large load inserts into indexes at random places,
@@ -45,6 +37,8 @@ class WriteCounts:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    # The stored values of rows that changed, as they were (events: whose rollup to redo).
+    replaced: list[dict[str, object]] = field(default_factory=list)
 
 
 def insert_ignoring_conflicts(connection: Connection, table: Table, key: str) -> Insert:
@@ -102,6 +96,7 @@ def upsert(
                 params = {f"new_{name}": value for name, value in changes.items()}
                 params["old_key"] = record[schema.key]
                 changed.setdefault(tuple(sorted(changes)), []).append(params)
+                counts.replaced.append(old)
             else:
                 counts.unchanged += 1
         if new:
@@ -125,22 +120,14 @@ def _existing(
 ) -> dict[object, dict[str, object]]:
     names = sorted({name for record in chunk for name in record})
     query = select(*(schema.table.c[name] for name in names)).where(
-        _key_among(connection, schema.table.c[schema.key], [str(r[schema.key]) for r in chunk])
+        among(
+            connection.dialect.name,
+            schema.table.c[schema.key],
+            [str(r[schema.key]) for r in chunk],
+            "keys",
+        )
     )
     return {row[schema.key]: dict(row) for row in connection.execute(query).mappings()}
-
-
-def _key_among(
-    connection: Connection, key: ColumnElement[str], keys: list[str]
-) -> ColumnElement[bool]:
-    """`key IN (...)` as one bound parameter: 5,000 expanded IN parameters cost more to build
-    than the query costs to run."""
-    if connection.dialect.name == "postgresql":
-        return key == any_(bindparam("keys", keys, type_=ARRAY(String)))
-    listed: Select[Any] = select(literal_column("value")).select_from(
-        func.json_each(bindparam("keys", json.dumps(keys)))
-    )
-    return key.in_(listed.scalar_subquery())
 
 
 def _changes(schema: KindSchema, old: dict[str, object], record: Record) -> dict[str, object]:

@@ -1,5 +1,10 @@
 """All store models, imported together so the metadata (and migrations) see every table."""
 
+from store.models.activity_rollup import (
+    DEFAULT_ACTIVITY_KINDS,
+    ActivityRollupState,
+    CustomerActivity,
+)
 from store.models.customers import CUSTOMER_STATUSES, EVENT_KINDS, ActivityEvent, Customer
 from store.models.feedback import (
     FEEDBACK_SOURCES,
@@ -23,15 +28,18 @@ from store.models.team import ROLES, TeamMember
 __all__ = [
     "CASE_STATUSES",
     "CUSTOMER_STATUSES",
+    "DEFAULT_ACTIVITY_KINDS",
     "EVENT_KINDS",
     "FEEDBACK_SOURCES",
     "FLAG_KINDS",
     "MODEL_STATUSES",
     "ROLES",
     "ActivityEvent",
+    "ActivityRollupState",
     "Category",
     "CategoryDaily",
     "Customer",
+    "CustomerActivity",
     "FeedbackItem",
     "Flag",
     "JourneyStage",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Table, select
+from sqlalchemy import Connection, Table, select
 from sqlalchemy.orm import Session
 
 from store.ingest.errors import FieldError
@@ -66,6 +66,9 @@ class KindSchema:
     merge_json: tuple[str, ...] = field(default=())  # JSON fields merged into, not replaced
     # When a field changes, these columns are set too (feedback text: classify again).
     resets: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    # Run in the same transaction after the rows are written, with every record and the old
+    # values of the rows that changed (events: refresh those customers' activity rollup).
+    after_write: Callable[[Connection, list[Record], list[Record]], None] | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:

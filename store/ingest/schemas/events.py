@@ -11,8 +11,10 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from store.activity_refresh import catch_up
 from store.ingest import fields as f
 from store.ingest.schemas.base import (
     FieldReader,
@@ -126,6 +128,16 @@ def _record(
     }
 
 
+def refresh_activity_rollup(
+    connection: Connection, records: list[Record], replaced: list[Record]
+) -> None:
+    """The customers whose events were written (or moved away from) get their rollup row
+    recomputed, with anything written around ingestion since the last refresh."""
+    touched = {int(r["customer_id"]) for r in records}  # type: ignore[call-overload]
+    touched |= {int(r["customer_id"]) for r in replaced if "customer_id" in r}  # type: ignore[call-overload]
+    catch_up(connection, also=touched)
+
+
 EVENTS = KindSchema(
     kind="events",
     table=ActivityEvent.__table__,  # type: ignore[arg-type]
@@ -135,4 +147,5 @@ EVENTS = KindSchema(
     optional=("quantity", "amount", "event_id"),
     defaults={},
     make_validator=EventRows,
+    after_write=refresh_activity_rollup,
 )

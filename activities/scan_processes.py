@@ -1,0 +1,67 @@
+"""Scan partitions scored in worker processes, so one worker uses every core.
+
+Features and scoring are CPU-bound Python and pandas: threads share one GIL, so partitions
+scored in threads use about one core however many the machine has. A pool of spawned
+processes, each with its own engine and the same rules, scores them in parallel and returns
+the same PartitionResult. The processes start on first use, live as long as the worker and
+die with it (even when it is killed).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from winback.child_process import die_with_parent
+
+if TYPE_CHECKING:
+    from activities.scan import PartitionRequest, PartitionResult, ScanActivities
+
+_scans: ScanActivities | None = None  # this pool process's own, built by _start
+
+
+def default_processes() -> int:
+    """One per core this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def shares_across_processes(database_url: str) -> bool:
+    """An in-memory SQLite store exists only inside the worker's own process."""
+    return not (database_url.startswith("sqlite") and ":memory:" in database_url) and (
+        database_url.rstrip("/") not in ("sqlite:", "sqlite+pysqlite:")
+    )
+
+
+def scan_process_pool(
+    database_url: str, rules_path: Path | None, processes: int
+) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        processes,
+        mp_context=multiprocessing.get_context("spawn"),  # never fork a running worker
+        initializer=_start,
+        initargs=(database_url, str(rules_path) if rules_path else None),
+    )
+
+
+def score_in_process(req: PartitionRequest) -> PartitionResult:
+    """Runs in a pool process: the same scoring the worker's threads do."""
+    if _scans is None:
+        raise RuntimeError("score_in_process runs only in a scan pool process")
+    return _scans.score_sync(req)
+
+
+def _start(database_url: str, rules_path: str | None) -> None:
+    die_with_parent()
+    from activities.scan import ScanActivities
+    from classifiers.risk.rules import load_rules
+    from store.db import make_engine, make_sessionmaker
+
+    global _scans
+    sessions = make_sessionmaker(make_engine(database_url))
+    _scans = ScanActivities(sessions, load_rules(Path(rules_path) if rules_path else None))
