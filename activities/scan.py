@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -29,8 +29,21 @@ from classifiers.risk.priority import choose_rescues
 from classifiers.risk.registry import live_risk_version
 from classifiers.risk.rules import DetectionRules
 from store.activity_refresh import catch_up
+from store.bulk_insert import insert_rows
 from store.db import transaction
 from store.models import Customer, Flag
+
+FLAG_COLUMNS = (
+    "customer_id",
+    "scan_id",
+    "scanned_at",
+    "kind",
+    "probability",
+    "value_at_risk",
+    "reasons",
+    "detector",
+    "status",
+)
 
 
 @dataclass(frozen=True)
@@ -203,24 +216,25 @@ class ScanActivities:
                     Flag.customer_id < req.hi,
                 )
             )
-            if batch.detections:
-                session.execute(
-                    insert(Flag),
-                    [
-                        {
-                            "customer_id": d.customer_id,
-                            "scan_id": req.scan_id,
-                            "scanned_at": as_of,
-                            "kind": d.kind,
-                            "probability": d.probability,
-                            "value_at_risk": d.value_at_risk,
-                            "reasons": d.reasons,
-                            "detector": d.detector,
-                            "status": "queued",
-                        }
-                        for d in batch.detections
-                    ],
-                )
+            insert_rows(
+                session.connection(),
+                Flag.__table__,  # type: ignore[arg-type]
+                FLAG_COLUMNS,
+                (
+                    (
+                        d.customer_id,
+                        req.scan_id,
+                        as_of,
+                        d.kind,
+                        d.probability,
+                        d.value_at_risk,
+                        d.reasons,
+                        d.detector,
+                        "queued",
+                    )
+                    for d in batch.detections
+                ),
+            )
         flagged: dict[str, int] = {}
         for d in batch.detections:
             flagged[d.kind] = flagged.get(d.kind, 0) + 1

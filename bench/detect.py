@@ -1,8 +1,11 @@
 """Defector detection benchmarks, each against a baseline measured in the same run.
 
-(a) Scale: N customers x ~30 events in a temporary SQLite store, bulk-inserted. Time to
-    compute every feature and score every customer (scan plan + all partitions, in process)
-    vs a naive pandas baseline that reads every event with read_sql and groups in Python.
+(a) Scale: N customers x ~30 events in a temporary SQLite store, bulk-inserted around
+    ingestion (so the activity rollup is brought up to date once, timed and reported apart:
+    ingestion keeps it current). Then the scan's own activity code without Temporal: the
+    plan, and every partition (features, scoring, storing flags) in a pool of scan
+    processes, as a worker runs them; vs a naive pandas baseline that reads every event
+    with read_sql and groups in Python (activity features only).
 (b) CDNOW holdout: BG/NBD fitted on weeks 1-39 of the master file; ROC-AUC of the lapse
     ranking (fewest expected purchases in weeks 40-78) vs plain recency, for "no purchase in
     the holdout".
@@ -10,11 +13,12 @@
     .venv/bin/python bench/detect.py --customers 100000
     .venv/bin/python bench/detect.py --db /tmp/detect-1m.db   # 1M; reused on the next run
 
-Measured on the shared 2-core machine (load average 5-6 from other work, so wall times vary):
-1M customers / 30.0M events, 2 partitions at a time: 54.6 s wall, 46.5 CPU-s (plan 5.6 s),
-161,323 flagged; naive pandas 141.8 s in the same run; ratio 2.60x. The 10 s goal is not met
-on SQLite: walking the covering index alone costs about 7 CPU-s per 30M events. Same 100k
-store, the previous features vs these: 15.0 s -> 6.7 s wall, the same 16,198 flags.
+Measured on the 2-core machine, quiet (load ~1): 1M customers / 30.0M events, 2 scan
+processes, 50,000 per partition: 9.68 s and 9.74 s (17.8 CPU-s; plan 0.92 s), 161,323 flagged;
+naive pandas 111 s in the same run (11.5x). 25,000 per partition: 10.14 s; 12,500: 11.67 s.
+Before the rollup and the process pool (threads, events walked per scan): 54.6 s, 46.5 CPU-s,
+the same 161,323 flags. Rollup built in one pass over 30M events: 23 s (ingestion pays it
+per file, for the customers the file touched).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from store.activity_refresh import RollupRefresh, catch_up
 from store.db import make_engine, make_sessionmaker
 from store.migrate import upgrade
 from store.models import Flag
+from workflows.scan import ScanInput
 
 CDNOW_MASTER = Path("/work/shared/data/cdnow/CDNOW_master.txt")
 AS_OF = datetime(2026, 6, 1, tzinfo=UTC)
@@ -210,7 +215,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=30, help="Mean events per customer.")
-    parser.add_argument("--partition-size", type=int, default=25_000)
+    parser.add_argument(
+        "--partition-size", type=int, default=ScanInput.partition_size, help="As the scan's."
+    )
     parser.add_argument(
         "--processes",
         type=int,

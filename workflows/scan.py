@@ -36,7 +36,8 @@ SCAN_SCHEDULE_ID = "winback-scan"
 @dataclass(frozen=True)
 class ScanInput:
     as_of: str | None = None  # ISO instant; default: the workflow's start time
-    partition_size: int = 5000
+    # Each partition costs ~45 ms of fixed scoring overhead; 50,000 customers score in ~1 s.
+    partition_size: int = 50_000
     parallel_partitions: int = 4
     partitions_per_run: int = 200  # continue-as-new after this many partitions
     start_rescues: bool = True

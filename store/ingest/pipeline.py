@@ -148,9 +148,9 @@ def _ingest(
         connection = session.connection()
         with bulk_load_cache(connection, len(records)):
             counts = upsert(connection, schema, records, progress.advance)
-            if schema.after_write is not None:
+            if schema.after_write is not None and counts.written:
                 progress.phase(f"updating what depends on {schema.kind}", None)
-                schema.after_write(connection, records, counts.replaced)
+                schema.after_write(connection, counts.written, counts.replaced)
     return IngestReport(
         schema.kind,
         source,

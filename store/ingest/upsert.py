@@ -37,7 +37,9 @@ class WriteCounts:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
-    # The stored values of rows that changed, as they were (events: whose rollup to redo).
+    # What was inserted or changed, and the stored values of changed rows as they were
+    # (events: whose activity rollup to redo).
+    written: list[Record] = field(default_factory=list)
     replaced: list[dict[str, object]] = field(default_factory=list)
 
 
@@ -90,12 +92,14 @@ def upsert(
             old = existing.get(record[schema.key])
             if old is None:
                 new.append({**schema.defaults, **record})
+                counts.written.append(record)
                 continue
             changes = _changes(schema, old, record)
             if changes:
                 params = {f"new_{name}": value for name, value in changes.items()}
                 params["old_key"] = record[schema.key]
                 changed.setdefault(tuple(sorted(changes)), []).append(params)
+                counts.written.append(record)
                 counts.replaced.append(old)
             else:
                 counts.unchanged += 1

@@ -159,7 +159,7 @@ def scan(
     ctx: typer.Context,
     now: Annotated[bool, typer.Option("--now", help="Run one scan and wait for it.")] = False,
     as_of: AsOf = None,
-    partition_size: Annotated[int, typer.Option(help="Customers per partition.")] = 5000,
+    partition_size: Annotated[int, typer.Option(help="Customers per partition.")] = 50_000,
     no_rescues: Annotated[bool, typer.Option("--no-rescues", help="Flag only.")] = False,
 ) -> None:
     """Scan all customers now (needs a running worker), or manage the schedule."""

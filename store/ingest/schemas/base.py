@@ -66,8 +66,8 @@ class KindSchema:
     merge_json: tuple[str, ...] = field(default=())  # JSON fields merged into, not replaced
     # When a field changes, these columns are set too (feedback text: classify again).
     resets: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
-    # Run in the same transaction after the rows are written, with every record and the old
-    # values of the rows that changed (events: refresh those customers' activity rollup).
+    # Run in the same transaction after the rows are written, with the records inserted or
+    # changed and the old values of changed rows (events: refresh those customers' rollup).
     after_write: Callable[[Connection, list[Record], list[Record]], None] | None = None
 
     @property
