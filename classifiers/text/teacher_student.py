@@ -1,0 +1,156 @@
+"""Fast students of the fine-tuned teacher: the blend's features, one linear layer.
+
+The features are those of the optional route (classifiers.text.blend): TF-IDF word and char
+n-grams plus weighted static embeddings, so a prediction is still one sparse matrix product.
+Two ways to learn from the teacher:
+- `SoftLinearStudent` fits the linear layer (with torch, training only) to the teacher's
+  softened probabilities on training texts and their variants, mixed with the true labels;
+- `hard_label_student` fits the blend's LinearSVC to the true labels plus the variants
+  labelled with the teacher's top class.
+Prediction needs numpy, scipy and the `embeddings` extra only; torch is imported inside fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from classifiers.text.blend import EmbeddingBlendModel
+from classifiers.text.features import build_features, text_views
+from classifiers.text.static_embeddings import StaticEmbedder
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    scaled = logits / temperature
+    scaled = scaled - scaled.max(axis=1, keepdims=True)
+    exp = np.exp(scaled)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+class BlendFeatures:
+    """TF-IDF word+char features and weighted static embeddings in one sparse matrix."""
+
+    def __init__(self, embedder: StaticEmbedder, embedding_weight: float = 1.0) -> None:
+        self.embedder, self.embedding_weight = embedder, embedding_weight
+        self.tfidf_: Any = None
+
+    def fit_transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        self.tfidf_ = build_features()
+        return self.transform(texts, fit=True)
+
+    def transform(self, texts: Sequence[str], fit: bool = False) -> sparse.csr_matrix:
+        views = text_views(texts)
+        tfidf = self.tfidf_.fit_transform(views) if fit else self.tfidf_.transform(views)
+        dense = self.embedder.embed(views["raw"].tolist()) * np.float32(self.embedding_weight)
+        return sparse.hstack([tfidf, sparse.csr_matrix(dense)], format="csr")
+
+
+@dataclass(frozen=True)
+class StudentOptions:
+    temperature: float = 2.0  # softens the teacher's probabilities
+    label_share: float = 0.5  # weight of the true label in an original text's target
+    epochs: int = 12
+    batch_size: int = 256
+    learning_rate: float = 2e-3
+    weight_decay: float = 0.0
+    embedding_weight: float = 1.0
+    threads: int = 2
+    seed: int = 0
+
+
+class SoftLinearStudent:
+    """One linear layer over BlendFeatures, trained to match the teacher's probabilities."""
+
+    def __init__(self, embedder: StaticEmbedder, options: StudentOptions | None = None) -> None:
+        self.options = options or StudentOptions()
+        self.features = BlendFeatures(embedder, self.options.embedding_weight)
+        self.classes_: list[str] = []
+        self.coef_: np.ndarray | None = None
+        self.intercept_: np.ndarray | None = None
+
+    def targets(
+        self, labels: Sequence[str], train_logits: np.ndarray, variant_logits: np.ndarray
+    ) -> np.ndarray:
+        """Soft targets: originals mix true label and teacher; variants follow the teacher."""
+        opts = self.options
+        onehot = np.zeros_like(train_logits)
+        index = {label: i for i, label in enumerate(self.classes_)}
+        onehot[np.arange(len(labels)), [index[str(label)] for label in labels]] = 1.0
+        mixed = opts.label_share * onehot + (1 - opts.label_share) * softmax(
+            train_logits, opts.temperature
+        )
+        return np.vstack([mixed, softmax(variant_logits, opts.temperature)]).astype(np.float32)
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        classes: Sequence[str],
+        train_logits: np.ndarray,
+        variants: Sequence[str],
+        variant_logits: np.ndarray,
+    ) -> SoftLinearStudent:
+        """classes names the teacher's logit columns; labels must be among them."""
+        import torch
+
+        opts = self.options
+        torch.set_num_threads(opts.threads)
+        torch.manual_seed(opts.seed)
+        self.classes_ = [str(c) for c in classes]
+        everything = list(texts) + list(variants)
+        matrix = self.features.fit_transform(everything).astype(np.float32)
+        target = torch.from_numpy(self.targets(labels, train_logits, variant_logits))
+        weight = torch.zeros(matrix.shape[1], len(self.classes_), requires_grad=True)
+        bias = torch.zeros(len(self.classes_), requires_grad=True)
+        optimizer = torch.optim.AdamW(
+            [weight, bias], lr=opts.learning_rate, weight_decay=opts.weight_decay
+        )
+        rng = np.random.default_rng(opts.seed)
+        for _ in range(opts.epochs):
+            order = rng.permutation(matrix.shape[0])
+            for start in range(0, len(order), opts.batch_size):
+                rows = order[start : start + opts.batch_size]
+                scores = torch.sparse.mm(_torch_sparse(matrix[rows]), weight) + bias
+                loss = -(target[rows] * torch.log_softmax(scores, 1)).sum(1).mean()
+                loss.backward()
+                optimizer.step()
+                optimizer.zero_grad()
+        self.coef_ = weight.detach().numpy().copy()
+        self.intercept_ = bias.detach().numpy().copy()
+        return self
+
+    def decision_scores(self, texts: Sequence[str]) -> np.ndarray:
+        if self.coef_ is None or self.intercept_ is None:
+            raise ValueError("SoftLinearStudent is not fitted; call fit()")
+        return np.asarray(self.features.transform(texts) @ self.coef_) + self.intercept_
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        return [self.classes_[i] for i in self.decision_scores(texts).argmax(axis=1)]
+
+
+def _torch_sparse(matrix: sparse.csr_matrix) -> Any:
+    import torch
+
+    return torch.sparse_csr_tensor(
+        torch.from_numpy(matrix.indptr.astype(np.int64)),
+        torch.from_numpy(matrix.indices.astype(np.int64)),
+        torch.from_numpy(matrix.data),
+        size=matrix.shape,
+    )
+
+
+def hard_label_student(
+    embedder: StaticEmbedder,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    variants: Sequence[str],
+    variant_labels: Sequence[str],
+    embedding_weight: float = 1.0,
+) -> EmbeddingBlendModel:
+    """The blend's LinearSVC fitted to the true labels plus teacher-labelled variants."""
+    model = EmbeddingBlendModel(embedder, embedding_weight=embedding_weight)
+    return model.fit(list(texts) + list(variants), list(labels) + list(variant_labels))
