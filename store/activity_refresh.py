@@ -16,9 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, and_, case, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement
 
+from store.base import utcnow
 from store.event_time import at_instant, epoch_days, utc_day, without_index
 from store.models import (
     DEFAULT_ACTIVITY_KINDS,
@@ -98,23 +101,20 @@ def catch_up(
     was never built), else refresh the customers of events it has not seen plus `also`.
     `kinds=None` keeps what the rollup counts (the default kinds before the first build)."""
     started = time.perf_counter()
-    state = connection.execute(
-        select(ActivityRollupState.activity_kinds, ActivityRollupState.max_event_id)
-        .where(ActivityRollupState.id == STATE_ID)
-        .with_for_update()
-    ).one_or_none()
+    state = _lock_state(connection)
+    built = state.max_event_id >= 0
     wanted = (
         _kinds_key(kinds)
         if kinds is not None
-        else (state.activity_kinds if state is not None else _kinds_key(DEFAULT_ACTIVITY_KINDS))
+        else (state.activity_kinds if built else _kinds_key(DEFAULT_ACTIVITY_KINDS))
     )
     top = int(connection.execute(select(func.max(ActivityEvent.id))).scalar() or 0)
-    if state is None or state.activity_kinds != wanted:
+    if not built or state.activity_kinds != wanted:
         rebuild(connection, wanted.split(","))
         customers = int(
             connection.execute(select(func.count()).select_from(CustomerActivity)).scalar() or 0
         )
-        _save_state(connection, state is None, wanted, top)
+        _save_state(connection, wanted, top)
         report = RollupRefresh(True, customers, time.perf_counter() - started)
         log.info(
             "activity rollup rebuilt for kinds %s: %d customers in %.1fs",
@@ -129,7 +129,7 @@ def catch_up(
         touched.update(connection.execute(unseen).scalars())
     refresh_customers(connection, touched, wanted.split(","))
     if top != state.max_event_id:
-        _save_state(connection, False, wanted, max(top, state.max_event_id))
+        _save_state(connection, wanted, max(top, state.max_event_id))
     return RollupRefresh(False, len(touched), time.perf_counter() - started)
 
 
@@ -147,14 +147,29 @@ def _insert_from_events(
     connection.execute(insert(CustomerActivity).from_select(names, query))
 
 
-def _save_state(connection: Connection, new: bool, kinds_key: str, max_event_id: int) -> None:
-    values = {"activity_kinds": kinds_key, "max_event_id": max_event_id}
-    if new:
-        connection.execute(insert(ActivityRollupState).values(id=STATE_ID, **values))
-    else:
-        connection.execute(
-            update(ActivityRollupState).where(ActivityRollupState.id == STATE_ID).values(**values)
-        )
+def _lock_state(connection: Connection) -> Row[Any]:
+    """The state row, locked until commit (PostgreSQL; SQLite has one writer at a time).
+    It is created first if missing, so even the first two refreshes queue on its lock;
+    max_event_id -1 means the rollup was never built."""
+    make = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    connection.execute(
+        make(ActivityRollupState)
+        .values(id=STATE_ID, activity_kinds="", max_event_id=-1, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    return connection.execute(
+        select(ActivityRollupState.activity_kinds, ActivityRollupState.max_event_id)
+        .where(ActivityRollupState.id == STATE_ID)
+        .with_for_update()
+    ).one()
+
+
+def _save_state(connection: Connection, kinds_key: str, max_event_id: int) -> None:
+    connection.execute(
+        update(ActivityRollupState)
+        .where(ActivityRollupState.id == STATE_ID)
+        .values(activity_kinds=kinds_key, max_event_id=max_event_id, updated_at=utcnow())
+    )
 
 
 def _kinds_key(kinds: Collection[str]) -> str:

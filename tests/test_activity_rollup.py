@@ -4,6 +4,7 @@ and when the activity kinds change. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pandas as pd
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from classifiers.risk.features import FeatureWindows, compute_features
 from classifiers.risk.rules import load_rules
-from store.activity_refresh import catch_up
+from store.activity_refresh import RollupRefresh, catch_up
 from store.db import transaction
 from store.ingest import ingest_records
 from store.models import Customer, CustomerActivity
@@ -128,3 +129,31 @@ def test_new_activity_kinds_rebuild_the_rollup(sessions: sessionmaker[Session]) 
     with transaction(sessions) as session:
         session.query(CustomerActivity).delete()
     assert_frame_equal(features(sessions, purchases_only), from_rollup)
+
+
+def test_two_refreshes_queue_on_the_state_row_even_the_first_time(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Two first-ever refreshes (an ingest and a scan, say) do not both create the state:
+    the second waits for the first's commit, then finds the rollup built (no error)."""
+    scan_store(sessions)
+    engine = sessions.kw["bind"]
+    first = engine.connect()
+    first_tx = first.begin()
+    assert catch_up(first, KINDS).rebuilt
+    result: list[object] = []
+
+    def second() -> None:
+        with engine.begin() as connection:
+            result.append(catch_up(connection, KINDS))
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(0.5)
+    waited = thread.is_alive()  # SQLite: busy wait; PostgreSQL: row lock
+    first_tx.commit()
+    first.close()
+    thread.join(30)
+    assert waited and not thread.is_alive()
+    (report,) = result
+    assert isinstance(report, RollupRefresh) and not report.rebuilt and report.customers == 0

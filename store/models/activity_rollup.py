@@ -45,5 +45,5 @@ class ActivityRollupState(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_kinds: Mapped[str] = mapped_column(String(400))  # comma-separated, sorted
-    max_event_id: Mapped[int] = mapped_column(Integer, default=0)
+    max_event_id: Mapped[int] = mapped_column(Integer, default=-1)  # -1: never built
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
