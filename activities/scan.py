@@ -5,7 +5,6 @@ which flags get a rescue today. Built with the session factory and the validated
 from __future__ import annotations
 
 import asyncio
-import weakref
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.scan_processes import scan_process_pool, score_in_process, shares_across_processes
+from activities.scan_processes import LazyProcessPool, score_in_process, shares_across_processes
 from classifiers.risk.bgnbd import BGNBDParams
 from classifiers.risk.context import build_lapse_context
 from classifiers.risk.detect import detect
@@ -106,7 +105,7 @@ class ScanActivities:
         self,
         sessions: sessionmaker[Session],
         rules: DetectionRules,
-        pool: Executor | None = None,
+        pool: Callable[[], Executor] | None = None,
     ) -> None:
         self._sessions = sessions
         self._rules = rules
@@ -170,7 +169,7 @@ class ScanActivities:
             result = await asyncio.to_thread(self.score_sync, req)
         else:
             loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(self._pool, score_in_process, req)
+            result = await loop.run_in_executor(self._pool(), score_in_process, req)
         activity.logger.info(
             "scan %s [%d, %d): %d scored, %d flagged",
             req.scan_id,
@@ -265,8 +264,6 @@ def scan_activities(
     rules = load_rules(rules_path)
     pool = None
     if processes > 1 and database_url and shares_across_processes(database_url):
-        pool = scan_process_pool(database_url, rules_path, processes)
+        pool = LazyProcessPool(database_url, rules_path, processes)
     scans = ScanActivities(sessions, rules, pool)
-    if pool is not None:  # no worker process is started until a partition is scored
-        weakref.finalize(scans, pool.shutdown, wait=False, cancel_futures=True)
     return [scans.plan_scan, scans.score_partition, scans.choose_rescues]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import weakref
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,6 +48,21 @@ def scan_process_pool(
         initializer=_start,
         initargs=(database_url, str(rules_path) if rules_path else None),
     )
+
+
+class LazyProcessPool:
+    """The pool, started on first call: a worker that never scans starts no process (not
+    even multiprocessing's resource tracker, which any pool's queues need)."""
+
+    def __init__(self, database_url: str, rules_path: Path | None, processes: int) -> None:
+        self._args = (database_url, rules_path, processes)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __call__(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = scan_process_pool(*self._args)
+            weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)
+        return self._pool
 
 
 def score_in_process(req: PartitionRequest) -> PartitionResult:

@@ -123,7 +123,7 @@ def winback_scan(url: str, partition_size: int, processes: int) -> tuple[int, fl
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
     pool = scan_process_pool(url, None, processes) if processes > 1 else None
-    scans = ScanActivities(sessions, load_rules(), pool)
+    scans = ScanActivities(sessions, load_rules(), (lambda: pool) if pool else None)
     scan_id = f"bench-{time.time_ns()}"
     if pool is not None:  # spawn and import in every process (a worker's pool is long-lived)
         empty = PartitionRequest(scan_id, ScanPlan(AS_OF.isoformat(), [], 0), 0, 0)

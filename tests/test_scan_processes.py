@@ -18,7 +18,7 @@ from temporalio.worker import Worker
 
 from activities.rescue_start import RescueStarter
 from activities.scan import ScanActivities, scan_activities
-from activities.scan_processes import shares_across_processes
+from activities.scan_processes import LazyProcessPool, shares_across_processes
 from tests.support.detect_data import scan_store
 from tests.test_scan_workflow import flags_by_customer, run_scan
 from winback.settings import Settings
@@ -63,7 +63,7 @@ async def test_partitions_scored_in_processes_store_the_same_flags(
     assert sorted(by_processes) == [
         f"{tag}{n}" for n in ("cancelled-1", "failing-payer", "lapsed-1")
     ]
-    workers = pool_owner._pool._processes  # type: ignore[union-attr]
+    workers = pool_owner._pool()._processes  # type: ignore[misc, union-attr]
     assert workers and all(pid != os.getpid() for pid in workers)  # really other processes
 
 
@@ -72,3 +72,15 @@ def test_an_in_memory_store_stays_in_the_workers_threads() -> None:
     assert not shares_across_processes("sqlite:///:memory:")
     assert shares_across_processes("sqlite:////var/lib/winback/winback.db")
     assert shares_across_processes("postgresql://winback@db/winback")
+
+
+def test_a_worker_that_never_scans_starts_no_pool(
+    sqlite_engine: Engine, sqlite_sessions: sessionmaker[Session]
+) -> None:
+    """`winback up` and every worker build the scan activities; only scoring starts the pool
+    (a pool's queues alone start multiprocessing's resource tracker, a process that would
+    outlive `winback up` by a moment)."""
+    url = sqlite_engine.url.render_as_string(hide_password=False)
+    activities = scan_activities(sqlite_sessions, processes=2, database_url=url)
+    lazy = activities[1].__self__._pool  # type: ignore[attr-defined]
+    assert isinstance(lazy, LazyProcessPool) and lazy._pool is None

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,19 @@ class DevServer:
                 _signal_group(group, signal.SIGKILL)
                 self.process.wait()
         _signal_group(group, signal.SIGKILL)  # anything it left behind in its group
+        _wait_group_gone(group)
+
+
+def _wait_group_gone(group: int, timeout: float = 5.0) -> None:
+    """A killed process lingers until the kernel has torn it down: return only once nothing
+    in the group is left, so `winback up` never exits before its children do."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.02)
 
     def _log_tail(self, lines: int = 15) -> str:
         try:
