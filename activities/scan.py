@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.scan_processes import LazyProcessPool, score_in_process, shares_across_processes
+from activities.scan_processes import LazyProcessPool, shares_across_processes
 from classifiers.risk.bgnbd import BGNBDParams
 from classifiers.risk.context import build_lapse_context
 from classifiers.risk.detect import detect
@@ -105,7 +104,7 @@ class ScanActivities:
         self,
         sessions: sessionmaker[Session],
         rules: DetectionRules,
-        pool: Callable[[], Executor] | None = None,
+        pool: LazyProcessPool | None = None,
     ) -> None:
         self._sessions = sessions
         self._rules = rules
@@ -168,8 +167,7 @@ class ScanActivities:
         if self._pool is None:
             result = await asyncio.to_thread(self.score_sync, req)
         else:
-            loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(self._pool(), score_in_process, req)
+            result = await self._pool.run(req)
         activity.logger.info(
             "scan %s [%d, %d): %d scored, %d flagged",
             req.scan_id,

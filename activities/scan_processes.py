@@ -9,12 +9,16 @@ die with it (even when it is killed).
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import weakref
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from temporalio.exceptions import ApplicationError
 
 from winback.child_process import die_with_parent
 
@@ -63,6 +67,22 @@ class LazyProcessPool:
             self._pool = scan_process_pool(*self._args)
             weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)
         return self._pool
+
+    async def run(self, req: PartitionRequest) -> PartitionResult:
+        """Score `req` in the pool. A pool whose process died (killed, out of memory) is
+        broken for good: drop it, so the activity's retry starts a fresh one."""
+        pool = self()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, score_in_process, req)
+        except BrokenProcessPool as exc:
+            if self._pool is pool:
+                self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
+            # Retryable, and without the pool's cause chain (Temporal cannot encode it).
+            raise ApplicationError(
+                f"a scan process died ({exc}); the retry starts a fresh pool",
+                type="ScanProcessDied",
+            ) from None
 
 
 def score_in_process(req: PartitionRequest) -> PartitionResult:

@@ -38,7 +38,7 @@ from sklearn.metrics import roc_auc_score
 from sqlalchemy import delete
 
 from activities.scan import PartitionRequest, PlanRequest, ScanActivities, ScanPlan
-from activities.scan_processes import scan_process_pool, score_in_process
+from activities.scan_processes import LazyProcessPool, score_in_process
 from classifiers.risk.bgnbd import expected_purchases, fit_bgnbd
 from classifiers.risk.rules import load_rules
 from store.activity_refresh import RollupRefresh, catch_up
@@ -122,8 +122,9 @@ def winback_scan(url: str, partition_size: int, processes: int) -> tuple[int, fl
     Returns flagged, total seconds, plan seconds, and CPU seconds of all processes."""
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
-    pool = scan_process_pool(url, None, processes) if processes > 1 else None
-    scans = ScanActivities(sessions, load_rules(), (lambda: pool) if pool else None)
+    lazy = LazyProcessPool(url, None, processes) if processes > 1 else None
+    pool = lazy() if lazy else None
+    scans = ScanActivities(sessions, load_rules(), lazy)
     scan_id = f"bench-{time.time_ns()}"
     if pool is not None:  # spawn and import in every process (a worker's pool is long-lived)
         empty = PartitionRequest(scan_id, ScanPlan(AS_OF.isoformat(), [], 0), 0, 0)

@@ -4,6 +4,7 @@ scored in the worker's threads, on SQLite and PostgreSQL, on the real dev server
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -65,6 +66,13 @@ async def test_partitions_scored_in_processes_store_the_same_flags(
     ]
     workers = pool_owner._pool()._processes  # type: ignore[misc, union-attr]
     assert workers and all(pid != os.getpid() for pid in workers)  # really other processes
+
+    # A scan process killed (out of memory, say) breaks the pool: the next partition's
+    # activity fails once, its retry starts a fresh pool, and the scan stores the same flags.
+    os.kill(next(iter(workers)), signal.SIGKILL)
+    after_kill = flags_by_customer(sessions, await _scan(temporal_client, sessions, in_processes))
+    assert summary(after_kill) == summary(by_threads)
+    assert set(pool_owner._pool()._processes).isdisjoint(workers)  # type: ignore[misc, union-attr]
 
 
 def test_an_in_memory_store_stays_in_the_workers_threads() -> None:

@@ -132,6 +132,12 @@ class DevServer:
         _signal_group(group, signal.SIGKILL)  # anything it left behind in its group
         _wait_group_gone(group)
 
+    def _log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
 
 def _wait_group_gone(group: int, timeout: float = 5.0) -> None:
     """A killed process lingers until the kernel has torn it down: return only once nothing
@@ -143,12 +149,6 @@ def _wait_group_gone(group: int, timeout: float = 5.0) -> None:
         except (ProcessLookupError, PermissionError):
             return
         time.sleep(0.02)
-
-    def _log_tail(self, lines: int = 15) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
 
 
 def _signal_group(group: int, sig: signal.Signals) -> None:
