@@ -19,9 +19,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
-from activities.listen import dialect_insert
 from classifiers.redaction import redact_text
 from classifiers.spikes import Spike, SpikeConfig, detect_spikes
+from store.category_counts import dialect_insert
 from store.models import Category, CategoryDaily, FeedbackItem, SpikeAlert
 from winback.settings import Settings
 

@@ -15,14 +15,14 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from classifiers.registry import CATEGORY, ModelRegistry, RegistryError
 from classifiers.text import CategoryModel, ModelFileError, Prediction
-from store.models import CategoryDaily, FeedbackItem
+from store.category_counts import increment_daily
+from store.models import Category, FeedbackItem
 from winback.settings import Settings
 
 
@@ -49,25 +49,13 @@ class ClassifyBatchResult:
     categories: dict[str, int] = field(default_factory=dict)
 
 
-def dialect_insert(session: Session) -> Callable[..., Any]:
-    """The INSERT with ON CONFLICT of the session's database (SQLite or PostgreSQL)."""
-    dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
-    if insert is None:
-        raise RuntimeError(f"unsupported database dialect {dialect!r} for an upsert")
-    return insert
-
-
-def increment_daily(session: Session, day: date, category_id: str, stage_id: str, n: int) -> None:
-    """Add n to one CategoryDaily row, creating it if needed (one statement, race-free)."""
-    values = {"day": day, "category_id": category_id, "stage_id": stage_id, "count": n}
-    statement = dialect_insert(session)(CategoryDaily).values(**values)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["day", "category_id"],
-            set_={"count": CategoryDaily.count + statement.excluded.count},
-        )
+def _stages_of(session: Session, category_ids: set[str]) -> dict[str, str]:
+    if not category_ids:
+        return {}
+    rows = session.execute(
+        select(Category.id, Category.stage_id).where(Category.id.in_(category_ids))
     )
+    return {category_id: stage_id for category_id, stage_id in rows}
 
 
 def _alternatives(prediction: Prediction) -> list[object]:
@@ -142,15 +130,22 @@ class ListenActivities:
             ) from exc
         with self._sessions() as session, session.begin():
             items = session.execute(
-                select(FeedbackItem.id, FeedbackItem.text, FeedbackItem.occurred_at)
+                select(
+                    FeedbackItem.id,
+                    FeedbackItem.text,
+                    FeedbackItem.occurred_at,
+                    FeedbackItem.reviewed_label,
+                )
                 .where(FeedbackItem.id.in_(batch.ids), FeedbackItem.classified_at.is_(None))
                 .order_by(FeedbackItem.id)
             ).all()
-            predictions = model.predict([text for _, text, _ in items]) if items else []
+            predictions = model.predict([item.text for item in items]) if items else []
+            stages = _stages_of(session, {item.reviewed_label for item in items} - {None})
             now = datetime.now(UTC)
             rollup: Counter[tuple[date, str, str]] = Counter()
             needs_review = 0
-            for (item_id, _, occurred_at), prediction in zip(items, predictions, strict=True):
+            for item, prediction in zip(items, predictions, strict=True):
+                item_id, occurred_at, label = item.id, item.occurred_at, item.reviewed_label
                 review = prediction.needs_review or (
                     batch.review_threshold is not None
                     and float(prediction.confidence) < batch.review_threshold
@@ -170,7 +165,12 @@ class ListenActivities:
                 )
                 if written.rowcount == 1:  # type: ignore[attr-defined]
                     day = occurred_at.astimezone(UTC).date()
-                    rollup[(day, prediction.category_id, prediction.stage_id)] += 1
+                    # Counted under its effective category: a label given before the
+                    # model saw the item wins over the model's answer.
+                    if label is not None and label in stages:
+                        rollup[(day, label, stages[label])] += 1
+                    else:
+                        rollup[(day, prediction.category_id, prediction.stage_id)] += 1
                     needs_review += int(review)
             for (day, category_id, stage_id), n in sorted(rollup.items()):
                 increment_daily(session, day, category_id, stage_id, n)

@@ -4,11 +4,13 @@ the next model. Functions take a session and never commit it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
+from store.category_counts import move_daily
 from store.models import Category, FeedbackItem
 
 
@@ -54,8 +56,9 @@ def apply_review_label(
 ) -> FeedbackItem:
     """Record a reviewer's category for an item and take it off the queue.
 
-    The model's own category_id stays as it was (daily rollups count what the model said);
-    reviewed_label is the human truth used for training.
+    The model's own category_id stays as it was (what the model said, for measuring it);
+    reviewed_label is the human truth used for training, and the item's daily count moves
+    to it, so leaders' trends show the corrected category.
     """
     item = session.get(FeedbackItem, item_id)
     if item is None:
@@ -66,6 +69,10 @@ def apply_review_label(
         raise ReviewError(
             f"{category_id!r} is not a current category (known: {', '.join(sorted(known))})"
         )
+    counted_as = item.reviewed_label or item.category_id
+    if item.classified_at is not None and counted_as and counted_as != category_id:
+        day = item.occurred_at.astimezone(UTC).date()
+        move_daily(session, day, counted_as, category_id, category.stage_id)
     item.reviewed_label, item.reviewed_by, item.needs_review = category_id, reviewer, False
     session.flush()
     return item
