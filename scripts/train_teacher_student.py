@@ -69,11 +69,16 @@ def teacher_phase(
     started = time.perf_counter()
     if (teacher_dir / "teacher.safetensors").is_file():
         teacher = TeacherClassifier.load(teacher_dir, options)
-        train_seconds = json.loads(summary_file.read_text())["train_seconds"]
+        earlier = json.loads(summary_file.read_text(encoding="utf-8"))
+        train_seconds = earlier["train_seconds"]
+        teacher.epoch_seconds_ = earlier["epoch_seconds"]
     else:
         teacher = TeacherClassifier(options).fit(train_texts, train_labels)
         train_seconds = round(time.perf_counter() - started, 1)
         teacher.save(teacher_dir)
+        epochs = [round(seconds, 1) for seconds in teacher.epoch_seconds_]
+        trained = {"train_seconds": train_seconds, "epoch_seconds": epochs}
+        summary_file.write_text(json.dumps(trained), encoding="utf-8")
     variants = augment(train_texts, per_text, seed=0)
     started = time.perf_counter()
     train_logits, variant_logits = teacher.logits(train_texts), teacher.logits(variants)
@@ -179,8 +184,9 @@ def main() -> None:
     parser.add_argument("--text-col", default="text")
     parser.add_argument("--label-col", default="category")
     parser.add_argument("--folds", default="0", help="comma-separated fold numbers, 0-4")
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--lr", type=float, default=1e-4, help="encoder learning rate")
+    parser.add_argument("--head-lr", type=float, default=1e-3)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-length", type=int, default=48)
     parser.add_argument("--threads", type=int, default=2, help="torch threads for training")
@@ -206,6 +212,7 @@ def main() -> None:
     options = TeacherOptions(
         epochs=args.epochs,
         learning_rate=args.lr,
+        head_learning_rate=args.head_lr,
         batch_size=args.batch_size,
         max_length=args.max_length,
         threads=args.threads,
@@ -213,7 +220,8 @@ def main() -> None:
     folds = list(StratifiedKFold(n_splits=5, shuffle=True, random_state=0).split(texts, labels))
     for fold in (int(f) for f in args.folds.split(",")):
         train, test = folds[fold]
-        fold_dir = args.work_dir / f"e{args.epochs}-len{args.max_length}" / f"fold-{fold}"
+        run = f"e{args.epochs}-lr{args.lr:g}-head{args.head_lr:g}-len{args.max_length}"
+        fold_dir = args.work_dir / run / f"fold-{fold}"
         fold_dir.mkdir(parents=True, exist_ok=True)
         print(f"fold {fold}: {len(train)} train, {len(test)} held out", flush=True)
         teacher = teacher_phase(

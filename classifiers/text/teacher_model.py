@@ -27,6 +27,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 class TeacherOptions:
     epochs: int = 3
     learning_rate: float = 5e-5
+    head_learning_rate: float = 1e-3  # the new, randomly initialised layer learns faster
     batch_size: int = 32
     max_length: int = 48  # BANKING77 queries are short; longer texts are cut
     warmup_share: float = 0.1
@@ -97,9 +98,11 @@ class TeacherClassifier:
         self.tokenizer_ = AutoTokenizer.from_pretrained(str(encoder_path()))
         self.model_ = _classifier(len(self.classes_), encoder_path())
         steps_per_epoch = math.ceil(len(texts) / opts.batch_size)
-        optimizer = torch.optim.AdamW(
-            self.model_.parameters(), lr=opts.learning_rate, weight_decay=opts.weight_decay
-        )
+        groups = [
+            {"params": self.model_.encoder.parameters(), "lr": opts.learning_rate},
+            {"params": self.model_.head.parameters(), "lr": opts.head_learning_rate},
+        ]
+        optimizer = torch.optim.AdamW(groups, weight_decay=opts.weight_decay)
         total = steps_per_epoch * opts.epochs
         schedule = get_linear_schedule_with_warmup(optimizer, int(opts.warmup_share * total), total)
         generator = np.random.default_rng(opts.seed)
@@ -116,7 +119,7 @@ class TeacherClassifier:
                 optimizer.step()
                 schedule.step()
                 optimizer.zero_grad()
-                seen_loss += float(loss)
+                seen_loss += float(loss.detach())
                 if step % 50 == 0:
                     log(f"  epoch {epoch + 1} step {step}/{steps_per_epoch} loss {loss:.3f}")
             self.epoch_seconds_.append(time.perf_counter() - started)

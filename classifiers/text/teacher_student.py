@@ -140,6 +140,7 @@ def _torch_sparse(matrix: sparse.csr_matrix) -> Any:
         torch.from_numpy(matrix.indices.astype(np.int64)),
         torch.from_numpy(matrix.data),
         size=matrix.shape,
+        check_invariants=False,  # built from a valid scipy CSR matrix
     )
 
 
