@@ -25,8 +25,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 @dataclass(frozen=True)
 class TeacherOptions:
-    epochs: int = 3
-    learning_rate: float = 5e-5
+    epochs: int = 4
+    learning_rate: float = 1e-4  # 5e-5 for 3 epochs left the teacher under-trained (87.6%)
     head_learning_rate: float = 1e-3  # the new, randomly initialised layer learns faster
     batch_size: int = 32
     max_length: int = 48  # BANKING77 queries are short; longer texts are cut
