@@ -21,7 +21,7 @@ from temporalio import activity
 
 from classifiers.redaction import redact_text
 from classifiers.spikes import Spike, SpikeConfig, detect_spikes
-from store.category_counts import dialect_insert
+from store.db import conflict_insert
 from store.models import Category, CategoryDaily, FeedbackItem, SpikeAlert
 from winback.settings import Settings
 
@@ -111,7 +111,7 @@ def store_spike(session: Session, spike: Spike) -> None:
         "score": spike.score,
         "created_at": datetime.now(UTC),
     }
-    statement = dialect_insert(session)(SpikeAlert).values(**values)
+    statement = conflict_insert(session.get_bind().dialect.name)(SpikeAlert).values(**values)
     session.execute(
         statement.on_conflict_do_update(
             index_elements=["category_id", "window_end"],

@@ -21,7 +21,7 @@ from temporalio.exceptions import ApplicationError
 
 from classifiers.registry import CATEGORY, ModelRegistry, RegistryError
 from classifiers.text import CategoryModel, ModelFileError, Prediction
-from store.category_counts import increment_daily
+from store.category_counts import increment_daily, rollup_day
 from store.models import Category, FeedbackItem
 from winback.settings import Settings
 
@@ -164,7 +164,7 @@ class ListenActivities:
                     )
                 )
                 if written.rowcount == 1:  # type: ignore[attr-defined]
-                    day = occurred_at.astimezone(UTC).date()
+                    day = rollup_day(occurred_at)
                     # Counted under its effective category: a label given before the
                     # model saw the item wins over the model's answer.
                     if label is not None and label in stages:

@@ -18,6 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy.engine import make_url
 from temporalio.exceptions import ApplicationError
 
 from winback.child_process import die_with_parent
@@ -38,9 +39,8 @@ def default_processes() -> int:
 
 def shares_across_processes(database_url: str) -> bool:
     """An in-memory SQLite store exists only inside the worker's own process."""
-    return not (database_url.startswith("sqlite") and ":memory:" in database_url) and (
-        database_url.rstrip("/") not in ("sqlite:", "sqlite+pysqlite:")
-    )
+    url = make_url(database_url)
+    return url.get_backend_name() != "sqlite" or url.database not in (None, "", ":memory:")
 
 
 def scan_process_pool(

@@ -17,11 +17,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, case, delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement
 
 from store.base import utcnow
+from store.db import conflict_insert
 from store.event_time import at_instant, epoch_days, utc_day, without_index
 from store.models import (
     DEFAULT_ACTIVITY_KINDS,
@@ -151,9 +150,8 @@ def _lock_state(connection: Connection) -> Row[Any]:
     """The state row, locked until commit (PostgreSQL; SQLite has one writer at a time).
     It is created first if missing, so even the first two refreshes queue on its lock;
     max_event_id -1 means the rollup was never built."""
-    make = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
     connection.execute(
-        make(ActivityRollupState)
+        conflict_insert(connection.dialect.name)(ActivityRollupState)
         .values(id=STATE_ID, activity_kinds="", max_event_id=-1, updated_at=utcnow())
         .on_conflict_do_nothing(index_elements=["id"])
     )

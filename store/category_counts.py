@@ -7,30 +7,24 @@ and the review queue (a relabelled item moves its count) write through here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
-from typing import Any
+from datetime import UTC, date, datetime
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from store.db import conflict_insert
 from store.models import CategoryDaily
 
 
-def dialect_insert(session: Session) -> Callable[..., Any]:
-    """The INSERT with ON CONFLICT of the session's database (SQLite or PostgreSQL)."""
-    dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
-    if insert is None:
-        raise RuntimeError(f"unsupported database dialect {dialect!r} for an upsert")
-    return insert
+def rollup_day(occurred_at: datetime) -> date:
+    """The day an item counts on: the UTC day it happened."""
+    return occurred_at.astimezone(UTC).date()
 
 
 def increment_daily(session: Session, day: date, category_id: str, stage_id: str, n: int) -> None:
     """Add n to one CategoryDaily row, creating it if needed (one statement, race-free)."""
     values = {"day": day, "category_id": category_id, "stage_id": stage_id, "count": n}
-    statement = dialect_insert(session)(CategoryDaily).values(**values)
+    statement = conflict_insert(session.get_bind().dialect.name)(CategoryDaily).values(**values)
     session.execute(
         statement.on_conflict_do_update(
             index_elements=["day", "category_id"],

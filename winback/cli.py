@@ -15,22 +15,6 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals may hold secrets
 )
 
-# Each module exposes `register(app)`; add new command groups here.
-COMMAND_MODULES = [
-    "winback.commands.db",
-    "winback.commands.playbook",
-    "winback.commands.rescue",
-    "winback.commands.stack",
-    "winback.commands.ingest",
-    "winback.commands.model",
-    "winback.commands.review",
-    "winback.commands.listen",
-    "winback.commands.detect",
-    "winback.commands.demo",
-    "winback.commands.digest",
-]
-
-
 # The module that registers each top-level command. `winback tasks` imports only the module
 # it runs (about half a second) instead of all of them (scikit-learn, spaCy and pandas load in
 # seconds); `--help` and unknown names import every module. tests/test_cli_startup.py checks
@@ -55,6 +39,8 @@ COMMAND_OWNERS = {
     "demo": "winback.commands.demo",
     "digest": "winback.commands.digest",
 }
+# Each module exposes `register(app)`: a new command group is a new entry above.
+COMMAND_MODULES = list(dict.fromkeys(COMMAND_OWNERS.values()))
 
 
 @app.callback()

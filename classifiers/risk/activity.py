@@ -16,6 +16,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from classifiers.risk.query_frame import labelled_frame
 from classifiers.risk.windows import FeatureWindows
 from store.activity_refresh import activity_aggregates
 from store.event_time import at_instant
@@ -42,17 +43,17 @@ def activity_numbers(
     rollup_columns = [name for name in COLUMNS if name != "events_after_as_of"]
     rolled = _frame(
         session,
-        select(a.customer_id, *(getattr(a, name) for name in rollup_columns)).where(
-            _among(session, a.customer_id, ids), a.last_event_at <= at_instant(windows.as_of)
-        ),
-        [COLUMNS[name] for name in rollup_columns],
+        select(
+            a.customer_id.label("customer_id"),
+            *(getattr(a, name).label(COLUMNS[name]) for name in rollup_columns),
+        ).where(_among(session, a.customer_id, ids), a.last_event_at <= at_instant(windows.as_of)),
     )
     rolled["events_after_as_of"] = 0.0
     unanswered = customers.difference(rolled.index)
     if unanswered.empty:
         return rolled
     query = _from_events(session, windows, unanswered.tolist())
-    from_events = _frame(session, query, list(COLUMNS.values()))
+    from_events = _frame(session, query)
     return pd.concat([rolled, from_events]) if len(from_events) else rolled
 
 
@@ -61,7 +62,10 @@ def _from_events(session: Session, windows: FeatureWindows, ids: list[int]) -> S
     dialect = session.get_bind().dialect.name
     aggregates = activity_aggregates(windows.activity_kinds, dialect, windows.as_of)
     return (
-        select(e.customer_id, *(aggregates[name] for name in COLUMNS))
+        select(
+            e.customer_id.label("customer_id"),
+            *(aggregates[name].label(label) for name, label in COLUMNS.items()),
+        )
         .where(among(dialect, e.customer_id, ids, "customer_ids"))
         .group_by(e.customer_id)
     )
@@ -73,12 +77,6 @@ def _among(session: Session, column: Any, ids: range) -> ColumnElement[bool]:
     return among(session.get_bind().dialect.name, column, list(ids), "sampled_ids")
 
 
-def _frame(session: Session, query: Select[Any], columns: list[str]) -> pd.DataFrame:
-    """Rows straight from the driver's cursor (no Row objects), as a frame by customer_id."""
-    result = session.connection().execute(query)
-    try:
-        rows = result.cursor.fetchall()
-    finally:
-        result.close()
-    frame = pd.DataFrame.from_records(rows, columns=["customer_id", *columns], index="customer_id")
-    return frame.astype(float)  # all numbers; NULL days become NaN, even in an empty frame
+def _frame(session: Session, query: Select[Any]) -> pd.DataFrame:
+    """All numbers: NULL days become NaN, even in an empty frame."""
+    return labelled_frame(session, query).astype(float)

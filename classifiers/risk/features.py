@@ -18,11 +18,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from classifiers.risk.activity import activity_numbers
+from classifiers.risk.query_frame import labelled_frame
 from classifiers.risk.windows import FeatureWindows
 from store.event_time import as_epoch_days, at_instant, epoch_days, without_index
 from store.models import ActivityEvent, Customer, FeedbackItem, RescueCase
@@ -48,7 +49,7 @@ def _customers(session: Session, lo: int, hi: int) -> pd.DataFrame:
         .where(c.id >= lo, c.id < hi)
         .order_by(c.id)
     )
-    frame = _labelled(session, query)
+    frame = labelled_frame(session, query)
     frame["has_contract"] = frame["has_contract"].astype(bool)
     frame["attributes"] = [_json_object(a) for a in frame["attributes"]]
     return frame
@@ -59,19 +60,6 @@ def _json_object(value: object) -> dict[str, Any]:
     if isinstance(value, str):
         value = {} if value == "{}" else json.loads(value)
     return value if isinstance(value, dict) else {}
-
-
-def _labelled(session: Session, query: Select[Any]) -> pd.DataFrame:
-    """Run a query whose first column is customer_id; its labels become the columns. Rows
-    come straight from the driver's cursor: building SQLAlchemy Row objects (and decoding
-    every value) cost as much as a third of the query."""
-    result = session.connection().execute(query)
-    try:
-        rows = result.cursor.fetchall()
-    finally:
-        result.close()
-    columns = [c.name for c in query.selected_columns]
-    return pd.DataFrame.from_records(rows, columns=columns, index="customer_id")
 
 
 def _usage_trend(
@@ -102,7 +90,7 @@ def _usage_trend(
         .where(c.id >= lo, c.id < hi, without_index(e.kind, dialect).in_(w.activity_kinds))
         .group_by(c.id)
     )
-    frame = _labelled(session, query)
+    frame = labelled_frame(session, query)
     frame["usage_prior"] = frame.pop("usage_since") - frame["usage_recent"]
     frame["events_prior"] = frame.pop("events_since") - frame["events_recent"]
     return frame
@@ -137,7 +125,7 @@ def _signals(session: Session, lo: int, hi: int, w: FeatureWindows, dialect: str
     )
     if dialect == "sqlite":  # without statistics it would take the covering time index
         query = query.with_hint(e, "INDEXED BY ix_activity_events_kind_customer_time", "sqlite")
-    return _labelled(session, query)
+    return labelled_frame(session, query)
 
 
 def _complaint_categories(session: Session, lo: int, hi: int, w: FeatureWindows) -> pd.Series:
@@ -176,7 +164,7 @@ def _episodes(session: Session, lo: int, hi: int, dialect: str) -> pd.DataFrame:
         .where(r.customer_id >= lo, r.customer_id < hi)
         .group_by(r.customer_id)
     )
-    return _labelled(session, query)
+    return labelled_frame(session, query)
 
 
 def compute_features(session: Session, lo: int, hi: int, windows: FeatureWindows) -> pd.DataFrame:

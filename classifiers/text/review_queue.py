@@ -4,13 +4,12 @@ the next model. Functions take a session and never commit it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
-from store.category_counts import move_daily
+from store.category_counts import move_daily, rollup_day
 from store.models import Category, FeedbackItem
 
 
@@ -71,7 +70,7 @@ def apply_review_label(
         )
     counted_as = item.reviewed_label or item.category_id
     if item.classified_at is not None and counted_as and counted_as != category_id:
-        day = item.occurred_at.astimezone(UTC).date()
+        day = rollup_day(item.occurred_at)
         move_daily(session, day, counted_as, category_id, category.stage_id)
     item.reviewed_label, item.reviewed_by, item.needs_review = category_id, reviewer, False
     session.flush()

@@ -19,10 +19,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.dml import Insert
 
+from store.db import conflict_insert
 from store.ingest.schemas.base import KindSchema, Record
 from store.sql_lists import among
 
@@ -45,13 +44,10 @@ class WriteCounts:
 
 def insert_ignoring_conflicts(connection: Connection, table: Table, key: str) -> Insert:
     """INSERT that skips rows whose natural key already exists, in this database's dialect."""
-    if connection.dialect.name == "postgresql":
-        return postgresql_insert(table).on_conflict_do_nothing(index_elements=[key])
-    if connection.dialect.name == "sqlite":
-        return sqlite_insert(table).on_conflict_do_nothing(index_elements=[key])
-    raise NotImplementedError(
-        f"ingestion supports SQLite and PostgreSQL, not {connection.dialect.name}"
+    insert: Insert = conflict_insert(connection.dialect.name)(table).on_conflict_do_nothing(
+        index_elements=[key]
     )
+    return insert
 
 
 @contextmanager
