@@ -91,6 +91,20 @@ def rebuild(connection: Connection, kinds: Collection[str]) -> None:
     _insert_from_events(connection, kinds, None)
 
 
+def rebuild_under_lock(connection: Connection, kinds: Collection[str]) -> RollupRefresh:
+    """Rebuild every row and move the watermark to the newest event, holding the state row
+    like every refresh. For events changed in place by SQL, which no watermark can notice."""
+    started = time.perf_counter()
+    _lock_state(connection)
+    top = int(connection.execute(select(func.max(ActivityEvent.id))).scalar() or 0)
+    rebuild(connection, sorted(set(kinds)))
+    customers = int(
+        connection.execute(select(func.count()).select_from(CustomerActivity)).scalar() or 0
+    )
+    _save_state(connection, _kinds_key(kinds), top)
+    return RollupRefresh(True, customers, time.perf_counter() - started)
+
+
 def catch_up(
     connection: Connection,
     kinds: Collection[str] | None = None,

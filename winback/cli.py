@@ -22,6 +22,7 @@ app = typer.Typer(
 COMMAND_OWNERS = {
     "migrate": "winback.commands.db",
     "config": "winback.commands.db",
+    "db": "winback.commands.db",
     "playbook": "winback.commands.playbook",
     "rescue": "winback.commands.rescue",
     "tasks": "winback.commands.rescue",

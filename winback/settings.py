@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from classifiers.risk.rules import DetectionRules
 
 
 class Settings(BaseSettings):
@@ -49,6 +53,12 @@ class Settings(BaseSettings):
     )
     playbook_path: Path | None = Field(None, description="Rescue playbook YAML; default shipped.")
     taxonomy_path: Path | None = Field(None, description="Taxonomy YAML; default shipped.")
+    detection_rules: Path | None = Field(
+        None,
+        description="Detection rules YAML (the scan's thresholds and activity kinds); default "
+        "the shipped playbooks/detection_rules.yaml. Checked when the worker or a command "
+        "starts.",
+    )
     scan_cron: str = Field("0 6 * * *", description="Cron of the defector scan schedule.")
     scan_processes: int = Field(
         0,
@@ -71,3 +81,25 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read on first use (never at import time)."""
     return Settings()
+
+
+class SettingError(ValueError):
+    """A setting whose value cannot be used; the message names the variable first."""
+
+
+def detection_rules_path(settings: Settings) -> Path:
+    """The detection rules file in force: WINBACK_DETECTION_RULES, else the shipped one."""
+    from classifiers.risk.rules import DEFAULT_RULES_PATH
+
+    return settings.detection_rules or DEFAULT_RULES_PATH
+
+
+def load_detection_rules(settings: Settings) -> DetectionRules:
+    """The rules in force, validated, so a missing or bad file stops a worker or command at
+    start with the variable, the file and the YAML field named (not a scan hours later)."""
+    from classifiers.risk.rules import load_rules
+
+    try:
+        return load_rules(detection_rules_path(settings))
+    except ValueError as exc:
+        raise SettingError(f"WINBACK_DETECTION_RULES: {exc}") from None

@@ -1,13 +1,22 @@
-"""`winback migrate` and `winback config`: the store and the settings in force."""
+"""`winback migrate`, `winback config` and `winback db`: the store and the settings in force."""
 
 from __future__ import annotations
 
 import typer
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine, func, select
 
+from store.activity_refresh import rebuild_under_lock
+from store.db import transaction
+from store.migrate import alembic_config
+from store.models import ActivityEvent
 from winback.runtime import open_runtime
-from winback.settings import Settings, get_settings
+from winback.settings import SettingError, Settings, get_settings, load_detection_rules
+
+db_app = typer.Typer(help="Store maintenance: rebuild derived tables.")
 
 
 def migrate() -> None:
@@ -25,6 +34,48 @@ def config() -> None:
     Console().print(table)
 
 
+def schema_problem(engine: Engine) -> str | None:
+    """Why the store's schema is not the one this code expects, or None when it is."""
+    url = engine.url.render_as_string(hide_password=False)
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current == head:
+        return None
+    where = engine.url.render_as_string(hide_password=True)
+    found = f"schema revision {current}" if current else "no winback schema"
+    return f"the store at {where} is not migrated ({found}, this code needs {head})"
+
+
+@db_app.command("rebuild-activity")
+def rebuild_activity() -> None:
+    """Rebuild the activity rollup from every event, e.g. after events were changed by SQL
+    (the scan only catches up on events with new ids)."""
+    settings = get_settings()
+    try:
+        kinds = load_detection_rules(settings).activity_kinds()
+    except SettingError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    runtime = open_runtime(settings, migrate=False)
+    try:
+        problem = schema_problem(runtime.engine)
+        if problem:
+            typer.echo(f"error: {problem}: run `winback migrate` first", err=True)
+            raise typer.Exit(1)
+        with transaction(runtime.sessions) as session:
+            connection = session.connection()
+            report = rebuild_under_lock(connection, kinds)
+            events = connection.execute(select(func.count()).select_from(ActivityEvent)).scalar()
+    finally:
+        runtime.engine.dispose()
+    typer.echo(
+        f"activity rollup rebuilt: {report.customers:,} customers from {events or 0:,} events "
+        f"(kinds {', '.join(sorted(kinds))}) in {report.seconds:.2f}s"
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.command()(migrate)
     app.command()(config)
+    app.add_typer(db_app, name="db")
