@@ -1,7 +1,9 @@
 """Delivering rescue tasks: always the TaskMessage row (the outbox), plus Slack when it is on.
 
 The row is keyed by the notice's message_key, so a retried delivery finds it: with a Slack ts
-the retry updates that message instead of posting a second one.
+the retry updates that message instead of posting a second one. Without a ts, the row records
+when a Slack post was first attempted (committed before the post), so a retry whose earlier
+attempt posted but never stored the ts looks that message up and adopts it.
 """
 
 from __future__ import annotations
@@ -15,11 +17,22 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
 from activities.task_notice import TaskNotice
+from store.base import utcnow
 from store.db import transaction
 from store.models import TaskMessage
 from winback.settings import Settings
 
 _Ref = tuple[str | None, str]  # (channel, ts) of a stored Slack message
+
+
+@dataclass(frozen=True)
+class _SlackPlace:
+    """Where a notice stands in Slack before this delivery: its message, its thread parent,
+    and when an earlier post whose ts is unknown was attempted (Unix seconds)."""
+
+    existing: _Ref | None
+    parent: _Ref | None
+    attempted_at: float | None
 
 _NEW_ROW = insert(cast(Table, TaskMessage.__table__))  # built once, run per first task
 # Kinds whose rows stay open until the case closes: someone has work to do.
@@ -86,23 +99,31 @@ class TaskDelivery:
     async def deliver_rescue_task(self, notice: TaskNotice) -> DeliveryReceipt:
         # Store work runs in a thread: a blocking session would stall the worker's event loop.
         transport = "slack" if self._settings.slack_enabled() else "outbox"
-        existing, parent_ref = await asyncio.to_thread(self._write_row, notice, transport)
+        place = await asyncio.to_thread(self._write_row, notice, transport)
         if transport == "outbox":
             return DeliveryReceipt(notice.message_key, transport)
-        channel, ts = await self._to_slack(notice, existing, parent_ref)
-        await asyncio.to_thread(self._remember_slack, notice, channel, ts, existing, parent_ref)
+        channel, ts = await self._to_slack(notice, place)
+        await asyncio.to_thread(
+            self._remember_slack, notice, channel, ts, place.existing, place.parent
+        )
         return DeliveryReceipt(notice.message_key, transport, channel, ts)
 
-    def _write_row(self, notice: TaskNotice, transport: str) -> tuple[_Ref | None, _Ref | None]:
-        """Upsert the row; return where it (and its thread parent) already live in Slack."""
+    def _write_row(self, notice: TaskNotice, transport: str) -> _SlackPlace:
+        """Upsert the row (recording a first Slack attempt); return where it stands in Slack."""
         with transaction(self._sessions) as session:
             row = upsert_task_row(session, notice, transport)
             existing = (row.channel, row.ts) if row.ts else None
+            attempted_at = None
+            if transport == "slack" and existing is None:
+                if row.slack_post_started_at is None:
+                    row.slack_post_started_at = utcnow()  # committed before the post
+                else:
+                    attempted_at = row.slack_post_started_at.timestamp()
             parent = _row(session, notice.parent_key) if notice.parent_key else None
             parent_ref = (parent.channel, parent.ts) if parent and parent.ts else None
             if parent is not None and parent.recipient != notice.recipient_handle:
                 parent_ref = None  # an escalation to the lead: their own DM, not a thread
-        return existing, parent_ref
+        return _SlackPlace(existing, parent_ref, attempted_at)
 
     def _remember_slack(
         self, notice: TaskNotice, channel: str, ts: str, existing: _Ref | None,
@@ -115,18 +136,15 @@ class TaskDelivery:
                 if parent is not None and existing is None:
                     row.thread_ts = parent[1]
 
-    async def _to_slack(
-        self,
-        notice: TaskNotice,
-        existing: _Ref | None,
-        parent: _Ref | None,
-    ) -> tuple[str, str]:
+    async def _to_slack(self, notice: TaskNotice, place: _SlackPlace) -> tuple[str, str]:
         from activities.slack_transport import SlackRef, SlackTransport
 
         slack = SlackTransport(self._settings)
+        existing, parent = place.existing, place.parent
         if existing is None and parent is not None:
-            ref = await slack.post_thread(notice, SlackRef(str(parent[0]), parent[1]))
+            thread = SlackRef(str(parent[0]), parent[1])
+            ref = await slack.post_thread(notice, thread, place.attempted_at)
         else:
             current = SlackRef(str(existing[0]), existing[1]) if existing else None
-            ref = await slack.deliver(notice, current)
+            ref = await slack.deliver(notice, current, place.attempted_at)
         return ref.channel, ref.ts

@@ -2,7 +2,9 @@
 
 The client has no retry handlers of its own: a 429 becomes a retryable ApplicationError whose
 next_retry_delay is Slack's Retry-After, and permanent refusals (bad token, unknown channel)
-become non-retryable ones, so a retry never posts twice and a misconfiguration fails fast.
+become non-retryable ones, so a misconfiguration fails fast. Task messages carry metadata
+naming their message_key: given the time of an earlier attempt, a delivery first looks for the
+message that attempt may have posted (slack_lookup) and adopts it, so a retry never posts twice.
 Error messages name the Slack method and error code, never the token.
 """
 
@@ -20,6 +22,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.slack_blocks import Block, message_blocks, notification_text, thread_blocks
 from activities.slack_blocks import thread_text as reply_text
+from activities.slack_lookup import channel_id, find_task_message, oldest_for, task_metadata
 from activities.task_notice import TaskNotice
 from winback.settings import Settings
 
@@ -96,6 +99,28 @@ class SlackTransport:
         data: dict[str, Any] = dict(response.data) if isinstance(response.data, dict) else {}
         return data
 
+    async def _read(self, method: str, **params: Any) -> dict[str, Any]:
+        """A read method (conversations.history, ...): these take query parameters, not JSON."""
+        query = {name: value for name, value in params.items() if value is not None}
+        try:
+            response = await self._client.api_call(method, http_verb="GET", params=query)
+        except SlackApiError as exc:
+            raise _as_application_error(method, exc) from None
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    async def _find(
+        self, channel: str, message_key: str, oldest: str, thread_ts: str | None = None
+    ) -> SlackRef | None:
+        """The message an earlier attempt posted for `message_key`, if there is one."""
+        conversation = await channel_id(self._read, channel)
+        if conversation is None:
+            return None
+        ts = await find_task_message(self._read, conversation, message_key, oldest, thread_ts)
+        if ts is None:
+            return None
+        log.info("adopting Slack message %s already posted for %s", ts, message_key)
+        return SlackRef(conversation, ts)
+
     async def _open_dm(self, slack_user_id: str) -> str:
         try:
             response = await self._client.conversations_open(users=slack_user_id)
@@ -122,29 +147,52 @@ class SlackTransport:
         log.info("posted Slack message %s in %s", ref.ts, ref.channel)
         return ref
 
-    async def deliver(self, notice: TaskNotice, existing: SlackRef | None) -> SlackRef:
-        """Update the task's message when it exists, else post it (DM, else team channel)."""
+    async def _update(self, ref: SlackRef, text: str, blocks: list[Block]) -> SlackRef:
+        data = await self._call("chat.update", channel=ref.channel, ts=ref.ts, text=text,
+                                blocks=blocks)
+        return SlackRef(channel=str(data["channel"]), ts=str(data["ts"]))
+
+    async def deliver(
+        self, notice: TaskNotice, existing: SlackRef | None, attempted_at: float | None = None
+    ) -> SlackRef:
+        """Update the task's message when it exists, else post it (DM, else team channel).
+
+        `attempted_at` (Unix seconds): an earlier post of this task was attempted then and its
+        ts is unknown; the message it may have posted is found and updated, not posted again.
+        """
         text, blocks = notification_text(notice), message_blocks(notice)
+        oldest = oldest_for(attempted_at) if attempted_at is not None else None
         if existing is not None:
             try:
-                data = await self._call(
-                    "chat.update",
-                    channel=existing.channel,
-                    ts=existing.ts,
-                    text=text,
-                    blocks=blocks,
-                )
-                return SlackRef(channel=str(data["channel"]), ts=str(data["ts"]))
+                return await self._update(existing, text, blocks)
             except ApplicationError as exc:
-                # Someone deleted the message: post it again rather than lose the task.
+                # Someone deleted the message: post it again rather than lose the task (an
+                # earlier retry may have done so already: any repost is newer than the original).
                 if exc.details[:1] != ("message_not_found",):
                     raise
-        return await self._post(await self._destination(notice), text, blocks)
-
-    async def post_thread(self, notice: TaskNotice, parent: SlackRef) -> SlackRef:
-        """A reminder or escalation as a reply under the task message."""
+                oldest = existing.ts
+        destination = await self._destination(notice)
+        if oldest is not None:
+            found = await self._find(destination, notice.message_key, oldest)
+            if found is not None:
+                return await self._update(found, text, blocks)
         return await self._post(
-            parent.channel, reply_text(notice), thread_blocks(notice), thread_ts=parent.ts
+            destination, text, blocks, metadata=task_metadata(notice.message_key)
+        )
+
+    async def post_thread(
+        self, notice: TaskNotice, parent: SlackRef, attempted_at: float | None = None
+    ) -> SlackRef:
+        """A reminder or escalation as a reply under the task message (once: see deliver)."""
+        if attempted_at is not None:
+            found = await self._find(
+                parent.channel, notice.message_key, oldest_for(attempted_at), parent.ts
+            )
+            if found is not None:
+                return found
+        return await self._post(
+            parent.channel, reply_text(notice), thread_blocks(notice), thread_ts=parent.ts,
+            metadata=task_metadata(notice.message_key),
         )
 
     async def post_channel(

@@ -102,6 +102,9 @@ class TaskMessage(Base):
     channel: Mapped[str | None] = mapped_column(String(64))
     ts: Mapped[str | None] = mapped_column(String(32))
     thread_ts: Mapped[str | None] = mapped_column(String(32))
+    # When a Slack post of this task was first attempted: with no ts stored yet, a retry looks
+    # for that post (by its metadata) instead of posting again.
+    slack_post_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     kind: Mapped[str] = mapped_column(String(16), default="task")  # task|reminder|escalation
     step: Mapped[str | None] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text, default="")

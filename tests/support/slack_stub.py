@@ -4,7 +4,10 @@ Runs aiohttp on 127.0.0.1 (free port) in its own thread, so sync and async tests
 Temporal worker and the web app can all talk to it through the real slack-sdk. It answers
 like Slack (`ok: false` with Slack's error codes, 429 with Retry-After when programmed) and
 records every call for assertions. Shapes it enforces: bearer token, channel, text on
-messages, blocks as a JSON list within Block Kit's limits, ts of an existing message.
+messages, blocks as a JSON list within Block Kit's limits, ts of an existing message, message
+metadata as {event_type, event_payload}. Message ts are Slack-like (Unix seconds, microseconds,
+always increasing) so `oldest` windows mean what they do in Slack; the read methods
+(conversations.history/replies/list) are in slack_stub_history.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import asyncio
 import itertools
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support import slack_stub_history
 from tests.support.slack_block_rules import block_problems, view_problems
 
 BOT_TOKEN = "xoxb-test-bot-token"
@@ -42,6 +47,7 @@ class Message:
     blocks: list[Any]
     thread_ts: str | None = None
     updates: int = 0
+    metadata: dict[str, Any] | None = None
 
 
 @dataclass
@@ -62,6 +68,7 @@ class SlackStub:
         self.calls: list[Call] = []
         self._rate_limits: list[tuple[str | None, int]] = []  # (method or any, retry-after)
         self._ids = itertools.count(1)
+        self._last_ts_us = 0
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
@@ -180,6 +187,9 @@ class SlackStub:
             "chat.update": self._update,
             "chat.postEphemeral": self._post_ephemeral,
             "conversations.open": self._open_dm,
+            "conversations.history": self._history,
+            "conversations.replies": self._replies,
+            "conversations.list": self._channel_list,
             "views.open": self._open_view,
             "views.update": self._update_view,
             "users.info": self._user_info,
@@ -225,10 +235,30 @@ class SlackStub:
         thread_ts = args.get("thread_ts")
         if thread_ts and (channel, str(thread_ts)) not in self.workspace.messages:
             return {"ok": False, "error": "thread_not_found"}
-        ts = f"{1700000000 + next(self._ids)}.{next(self._ids):06d}"
-        message = Message(channel, ts, str(args["text"]), blocks, thread_ts)
+        metadata = _json_field(args.get("metadata"))
+        if metadata is not None and not _metadata_ok(metadata):
+            return {"ok": False, "error": "invalid_metadata_format"}
+        ts = self._new_ts()
+        message = Message(channel, ts, str(args["text"]), blocks, thread_ts, metadata=metadata)
         self.workspace.messages[(channel, ts)] = message
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": message.text}}
+
+    def _new_ts(self) -> str:
+        """Now, in Slack's "seconds.micros" form, later than every ts before it."""
+        micros = max(time.time_ns() // 1000, self._last_ts_us + 1)
+        self._last_ts_us = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _history(self, args: dict[str, Any]) -> dict[str, Any]:
+        messages = list(self.workspace.messages.values())
+        return slack_stub_history.history(messages, set(self.workspace.channels.values()), args)
+
+    def _replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        messages = list(self.workspace.messages.values())
+        return slack_stub_history.replies(messages, set(self.workspace.channels.values()), args)
+
+    def _channel_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        return slack_stub_history.channel_list(self.workspace.channels, args)
 
     def _update(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args)
@@ -255,7 +285,7 @@ class SlackStub:
             return {"ok": False, "error": "user_not_in_channel"}
         if not str(args.get("text") or "").strip():
             return {"ok": False, "error": "no_text"}
-        return {"ok": True, "message_ts": f"{1700000000 + next(self._ids)}.000000"}
+        return {"ok": True, "message_ts": self._new_ts()}
 
     def _open_dm(self, args: dict[str, Any]) -> dict[str, Any]:
         user = str(args.get("users") or "")
@@ -293,6 +323,15 @@ class SlackStub:
 def _bearer(request: web.Request) -> str | None:
     auth = request.headers.get("Authorization", "")
     return auth.removeprefix("Bearer ").strip() or None if auth.startswith("Bearer ") else None
+
+
+def _metadata_ok(metadata: Any) -> bool:
+    return (
+        isinstance(metadata, dict)
+        and isinstance(metadata.get("event_type"), str)
+        and bool(metadata["event_type"])
+        and isinstance(metadata.get("event_payload"), dict)
+    )
 
 
 def _json_field(value: Any) -> Any:

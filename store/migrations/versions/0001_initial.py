@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 10:51:19.757240
+Create Date: 2026-11-25 13:20:46.365551
 """
 
 from collections.abc import Sequence
@@ -275,6 +275,7 @@ def upgrade() -> None:
     sa.Column('channel', sa.String(length=64), nullable=True),
     sa.Column('ts', sa.String(length=32), nullable=True),
     sa.Column('thread_ts', sa.String(length=32), nullable=True),
+    sa.Column('slack_post_started_at', store.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('step', sa.String(length=32), nullable=True),
     sa.Column('text', sa.Text(), nullable=False),
