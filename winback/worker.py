@@ -10,6 +10,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from winback.runtime import Runtime
+from winback.settings import detection_rules_path, load_detection_rules
 
 
 def workflow_classes() -> list[type]:
@@ -31,11 +32,13 @@ def activity_callables(runtime: Runtime, client: Client) -> list[Callable[..., A
     from activities.scan import scan_activities
     from activities.scan_processes import default_processes
 
+    load_detection_rules(runtime.settings)  # a bad WINBACK_DETECTION_RULES stops the worker here
     return [
         *rescue_activities(runtime.settings, runtime.sessions, client),
         *listening_activities(runtime.settings, runtime.sessions),
         *scan_activities(
             runtime.sessions,
+            rules_path=detection_rules_path(runtime.settings),
             processes=runtime.settings.scan_processes or default_processes(),
             database_url=runtime.settings.database_url,
         ),

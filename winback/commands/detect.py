@@ -30,7 +30,7 @@ from classifiers.risk.rules import load_rules
 from classifiers.risk.training import LabelsFileError, train_and_register, training_set
 from winback.cli_workflows import run_now, upsert_schedule
 from winback.runtime import open_runtime
-from winback.settings import Settings, get_settings
+from winback.settings import Settings, get_settings, load_detection_rules
 from winback.temporal_client import connect
 from workflows.scan import SCAN_SCHEDULE_ID, ScanInput, ScanWorkflow
 
@@ -59,13 +59,20 @@ def train_risk(
     id_column: Annotated[str | None, typer.Option(help="Id column (auto).")] = None,
     label_column: Annotated[str | None, typer.Option(help="Label column (auto).")] = None,
     as_of: AsOf = None,
-    rules: Annotated[Path | None, typer.Option(help="Detection rules YAML.")] = None,
+    rules: Annotated[
+        Path | None, typer.Option(help="Detection rules YAML; default WINBACK_DETECTION_RULES.")
+    ] = None,
 ) -> None:
     """Train the at-risk model (5-fold CV), save it with skops and make it live."""
     runtime = open_runtime()
     try:
         data = training_set(
-            labels, runtime.sessions, load_rules(rules), parse_as_of(as_of), id_column, label_column
+            labels,
+            runtime.sessions,
+            load_rules(rules) if rules else load_detection_rules(runtime.settings),
+            parse_as_of(as_of),
+            id_column,
+            label_column,
         )
         version, model = train_and_register(
             data, runtime.sessions, runtime.settings.models_dir, labels

@@ -14,7 +14,7 @@ from temporalio.client import Client
 
 from playbooks.loader import PlaybookError
 from winback.runtime import Runtime, open_runtime
-from winback.settings import Settings, get_settings
+from winback.settings import SettingError, Settings, get_settings
 from winback.stack import (
     DevServer,
     StackError,
@@ -144,7 +144,7 @@ def run_service(main: ServiceMain) -> None:
     settings = get_settings()
     try:
         run_until_signalled(lambda stop: main(settings, stop))
-    except (StackError, PlaybookError) as exc:
+    except (StackError, PlaybookError, SettingError) as exc:
         console.print(f"[bold red]error:[/bold red] {exc}")
         # SystemExit, not typer.Exit: cli.main runs click with standalone_mode=False, where
         # typer.Exit's code is returned rather than raised and would be lost.

@@ -21,7 +21,6 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from classifiers.registry import CATEGORY, ModelRegistry
 from classifiers.risk.registry import RISK
-from classifiers.risk.rules import load_rules
 from classifiers.risk.training import train_and_register, training_set
 from classifiers.text.candidate import train_candidate
 from classifiers.text.data import read_labelled_csv
@@ -32,6 +31,7 @@ from winback.commands.listen import ensure_listen_schedule
 from winback.demo.customers import TELCO
 from winback.demo.feedback import BANKING77, BITEXT, CFPB
 from winback.runtime import Runtime
+from winback.settings import load_detection_rules
 from workflows.listen import ListenInput, ListenResult, ListenWorkflow
 from workflows.scan import ScanInput, ScanResult, ScanWorkflow
 
@@ -87,7 +87,7 @@ def train_risk_model(runtime: Runtime) -> ModelStep:
     data = training_set(
         TELCO,
         runtime.sessions,
-        load_rules(None),
+        load_detection_rules(runtime.settings),
         datetime.now(UTC),
         id_column="customerID",
         label_column="Churn",
