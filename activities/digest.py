@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,43 @@ class DigestActivities:
 def _write_json(path: Path, payload: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class StoredDigest:
+    """A digest read back from the outbox: the header and section lines of the Slack message
+    (Slack mrkdwn), or, for a file that cannot be shown, why."""
+
+    file: str
+    title: str = ""
+    lines: tuple[str, ...] = ()
+    problem: str = ""
+
+
+def stored_digests(outbox: Path, limit: int = 4) -> list[StoredDigest]:
+    """The newest digest files in `outbox` (by the day in their name), newest first."""
+    paths = sorted(outbox.glob("digest-*.json"), key=lambda p: p.name, reverse=True)
+    return [read_stored_digest(path) for path in paths[:limit]]
+
+
+def read_stored_digest(path: Path) -> StoredDigest:
+    """One outbox file as `post` wrote it; a broken or partial file gets a `problem`."""
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return StoredDigest(path.name, problem=f"unreadable: {exc}")
+    blocks = payload.get("blocks") if isinstance(payload, dict) else None
+    if not isinstance(blocks, list):
+        return StoredDigest(path.name, problem="unreadable: no list of message blocks")
+    texts: dict[str, list[str]] = {"header": [], "section": []}
+    for block in blocks:
+        text = block.get("text") if isinstance(block, dict) else None
+        words = text.get("text") if isinstance(text, dict) else None
+        if isinstance(words, str) and block.get("type") in texts:
+            texts[block["type"]].append(words)
+    if not texts["header"] or not texts["section"]:
+        return StoredDigest(path.name, problem="unreadable: the header or the figures are missing")
+    return StoredDigest(path.name, texts["header"][0], tuple(texts["section"]))
 
 
 def digest_activities(settings: Settings, sessions: sessionmaker[Session]) -> list[Any]:

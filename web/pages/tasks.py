@@ -3,7 +3,8 @@
 Every action sends the rescue workflow's own Temporal Update (claim, log_step,
 record_outcome), so the workflow's validators decide, and their refusals are shown here.
 Account members see and act on their own tasks; leaders and ops see all, read-only; the local
-admin (no tokens configured) acts as the handle typed in the form.
+admin (no tokens configured) acts as the handle typed in the form. Leaders also see the
+latest weekly digests the outbox holds (written there when Slack is off).
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from sqlalchemy.orm import Session
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from activities.digest import stored_digests
 from store.models import RescueCase, TaskMessage
 from web.auth import User, check_csrf, require
 from web.deps import get_session
 from web.pages.common import render
 from web.queries.models import category_choices
-from web.queries.tasks import open_tasks
+from web.queries.tasks import mrkdwn_html, open_tasks
 from workflows.rescue_messages import (
     OUTCOMES,
     UPDATE_CLAIM,
@@ -42,10 +44,13 @@ def _visible_to(user: User) -> str | None:
 def tasks_page(request: Request, session: Session = Depends(get_session), notice: str = "",
                error: str = "", task: int | None = None) -> Response:
     user = require(request, "member", "leader")
+    outbox = request.app.state.runtime.settings.data_dir / "outbox"
     return render(request, "tasks.html", {
         "tasks": open_tasks(session, _visible_to(user)), "outcomes": OUTCOMES,
         "notice": notice, "error": error, "error_task": task,
         "can_act": user.has("member"), "categories": category_choices(session), "title": "Tasks",
+        "digests": stored_digests(outbox) if user.has("leader") else None,
+        "mrkdwn": mrkdwn_html,
     }, user)
 
 

@@ -7,8 +7,10 @@ fields and offers from the playbook.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,6 +19,7 @@ from store.models import Customer, RescueCase, TaskMessage
 from workflows.rescue_messages import STEPS
 
 TASKS_SHOWN = 200
+_BOLD = re.compile(r"\*([^*\n]+)\*")
 
 
 @dataclass(frozen=True)
@@ -71,3 +74,8 @@ def open_tasks(session: Session, recipient: str | None = None) -> list[OpenTask]
             lines = [message.text]
         tasks.append(OpenTask(message, case, customer, lines, fields, offers))
     return tasks
+
+
+def mrkdwn_html(line: str) -> Markup:
+    """A digest line as Slack shows it: escaped, with Slack's *bold* as <strong>."""
+    return Markup(_BOLD.sub(r"<strong>\1</strong>", str(escape(line))))
