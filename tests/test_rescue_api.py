@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -22,6 +24,23 @@ from winback.settings import Settings
 from workflows.rescue_messages import QUERY_STATUS, RescueStatus
 
 TOKEN = "rescue-api-test-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@asynccontextmanager
+async def api(
+    client: Client, engine: Engine, sessions: sessionmaker[Session], tmp_path: Path,
+    task_queue: str, playbook_path: Path,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The web app (API token TOKEN) over ASGI, on this store, server, queue and playbook."""
+    settings = Settings(
+        data_dir=tmp_path, database_url=str(engine.url), api_token=TOKEN,
+        task_queue=task_queue, playbook_path=playbook_path,
+    )
+    app = create_app(Runtime(settings, engine, sessions), TemporalLink(settings, client=client))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://winback") as http:
+        yield http
 
 
 async def test_start_rescue_over_http(
@@ -32,37 +51,26 @@ async def test_start_rescue_over_http(
 ) -> None:
     customer = unique_id()
     flag_id = seed(sqlite_sessions, customer)
-    playbook_file = tmp_path / "fast.yaml"
-    playbook_file.write_text(yaml.safe_dump(fast_playbook().model_dump()), encoding="utf-8")
     async with rescue_world(temporal_client, sqlite_sessions, tmp_path) as world:
-        settings = Settings(
-            data_dir=tmp_path, database_url=str(sqlite_engine.url), api_token=TOKEN,
-            task_queue=world.task_queue, playbook_path=playbook_file,
-        )
-        app = create_app(
-            Runtime(settings, sqlite_engine, sqlite_sessions),
-            TemporalLink(settings, client=temporal_client),
-        )
-        auth = {"Authorization": f"Bearer {TOKEN}"}
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://winback") as http:
+        async with api(temporal_client, sqlite_engine, sqlite_sessions, tmp_path,
+                       world.task_queue, world.settings.playbook_path) as http:
             anonymous = await http.post("/api/v1/rescues", json={"customer": customer})
             assert anonymous.status_code == 401
-            first = await http.post("/api/v1/rescues", json={"flag_id": flag_id}, headers=auth)
+            first = await http.post("/api/v1/rescues", json={"flag_id": flag_id}, headers=AUTH)
             assert first.status_code == 201, first.text
             wid = first.json()["workflow_id"]
             assert first.json() == {"workflow_id": f"rescue-{customer}-1", "started": True}
-            again = await http.post("/api/v1/rescues", json={"customer": customer}, headers=auth)
+            again = await http.post("/api/v1/rescues", json={"customer": customer}, headers=AUTH)
             assert again.status_code == 200 and again.json() == {
                 "workflow_id": wid, "started": False
             }
             unknown = await http.post("/api/v1/rescues", json={"customer": "nobody"},
-                                      headers=auth)
+                                      headers=AUTH)
             assert unknown.status_code == 404 and "nobody" in unknown.json()["detail"]
             both = await http.post("/api/v1/rescues", json={"customer": customer, "flag_id": 1},
-                                   headers=auth)
+                                   headers=AUTH)
             assert both.status_code == 422 and "exactly one" in both.text
-            typo = await http.post("/api/v1/rescues", json={"customr": customer}, headers=auth)
+            typo = await http.post("/api/v1/rescues", json={"customr": customer}, headers=AUTH)
             assert typo.status_code == 422
         handle = temporal_client.get_workflow_handle(wid)
         for _ in range(50):  # the assignee is loaded by the workflow's first activity
@@ -89,20 +97,9 @@ async def test_broken_playbook_is_a_clear_503_and_starts_nothing(
     broken["scenarios"] = {"at_risk": {"stepz": {}}}  # a typo the schema refuses
     playbook_file = tmp_path / "broken.yaml"
     playbook_file.write_text(yaml.safe_dump(broken), encoding="utf-8")
-    settings = Settings(
-        data_dir=tmp_path, database_url=str(sqlite_engine.url), api_token=TOKEN,
-        task_queue=f"unused-{customer}", playbook_path=playbook_file,
-    )
-    app = create_app(
-        Runtime(settings, sqlite_engine, sqlite_sessions),
-        TemporalLink(settings, client=temporal_client),
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://winback") as http:
-        response = await http.post(
-            "/api/v1/rescues", json={"customer": customer},
-            headers={"Authorization": f"Bearer {TOKEN}"},
-        )
+    async with api(temporal_client, sqlite_engine, sqlite_sessions, tmp_path,
+                   f"unused-{customer}", playbook_file) as http:
+        response = await http.post("/api/v1/rescues", json={"customer": customer}, headers=AUTH)
     assert response.status_code == 503
     detail = response.json()["detail"]
     assert "playbook is invalid" in detail and "broken.yaml" in detail

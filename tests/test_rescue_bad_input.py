@@ -25,6 +25,7 @@ from tests.support.rescue_world import (
     fast_playbook,
     rescue_world,
     seed,
+    started_rescue,
     unique_id,
 )
 from tests.test_rescue_cli import winback
@@ -38,7 +39,6 @@ from workflows.rescue_messages import (
     UPDATE_RESCHEDULE,
     ClaimRequest,
     OutcomeRequest,
-    RescueResult,
     RescueStatus,
     StepRequest,
 )
@@ -113,12 +113,10 @@ async def test_playbook_typo_is_refused_before_any_rescue_starts(
 async def test_updates_with_unknown_step_or_wrong_types_are_refused(
     temporal_client: Client, sqlite_sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    customer = unique_id()
-    seed(sqlite_sessions, customer)
-    async with rescue_world(temporal_client, sqlite_sessions, tmp_path) as world:
-        started = await world.starter.start_for_customer(customer)
-        h = temporal_client.get_workflow_handle(started.workflow_id, result_type=RescueResult)
-        await h.execute_update(UPDATE_CLAIM, ClaimRequest("ana"), result_type=RescueStatus)
+    async with started_rescue(
+        temporal_client, sqlite_sessions, tmp_path, claimed_by="ana"
+    ) as rescue:
+        h = rescue.handle
         with pytest.raises(WorkflowUpdateFailedError) as unknown:
             await h.execute_update(
                 UPDATE_LOG_STEP, StepRequest("ana", "negotiate", {}), result_type=RescueStatus
@@ -159,12 +157,10 @@ async def test_updates_for_a_finished_rescue_are_refused(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    customer = unique_id()
-    seed(sqlite_sessions, customer)
-    async with rescue_world(temporal_client, sqlite_sessions, tmp_path) as world:
-        started = await world.starter.start_for_customer(customer)
-        h = temporal_client.get_workflow_handle(started.workflow_id, result_type=RescueResult)
-        await h.execute_update(UPDATE_CLAIM, ClaimRequest("ana"), result_type=RescueStatus)
+    async with started_rescue(
+        temporal_client, sqlite_sessions, tmp_path, claimed_by="ana"
+    ) as rescue:
+        h = rescue.handle
         await h.execute_update(
             UPDATE_OUTCOME, OutcomeRequest("ana", "not_needed"), result_type=RescueStatus
         )
@@ -174,7 +170,7 @@ async def test_updates_for_a_finished_rescue_are_refused(
         assert finished.value.status == RPCStatusCode.NOT_FOUND
         assert "already completed" in finished.value.message
         with cli_settings(monkeypatch, sqlite_engine, temporal_client, tmp_path):
-            by_cli = await winback("rescue", "claim", started.workflow_id, "--actor", "ana")
+            by_cli = await winback("rescue", "claim", rescue.workflow_id, "--actor", "ana")
     assert by_cli.exit_code == 1 and "has finished" in by_cli.output
 
 

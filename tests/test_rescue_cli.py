@@ -10,13 +10,12 @@ import asyncio
 from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from typer.testing import CliRunner, Result
 
-from tests.support.rescue_world import cli_settings, fast_playbook, rescue_world, seed, unique_id
+from tests.support.rescue_world import cli_settings, rescue_world, seed, unique_id
 from winback.cli import build_app
 
 
@@ -33,11 +32,11 @@ async def test_rescue_worked_from_the_terminal(
 ) -> None:
     customer = unique_id()
     seed(sqlite_sessions, customer)
-    playbook_file = tmp_path / "fast.yaml"
-    playbook_file.write_text(yaml.safe_dump(fast_playbook().model_dump()), encoding="utf-8")
     async with rescue_world(temporal_client, sqlite_sessions, tmp_path) as world:
+        # The CLI reads the same fast playbook file as the world's worker.
         with cli_settings(monkeypatch, sqlite_engine, temporal_client, tmp_path,
-                          TASK_QUEUE=world.task_queue, PLAYBOOK_PATH=str(playbook_file)):
+                          TASK_QUEUE=world.task_queue,
+                          PLAYBOOK_PATH=str(world.settings.playbook_path)):
             started = await winback("rescue", "start", customer)
             assert started.exit_code == 0, started.output
             wid = f"rescue-{customer}-1"

@@ -9,13 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowHandle
 
-from store.db import transaction
-from store.models import RescueCase, RescueEvent, TaskMessage, TeamMember
-from tests.support.rescue_world import eventually, make_worker, rescue_world, seed, unique_id
+from store.models import RescueCase, RescueEvent, TaskMessage
+from tests.support.rescue_world import eventually, make_worker, started_rescue
 from tests.support.slack_stub import BOT_TOKEN, SlackStub
 from tests.test_rescue_workflow import PROBE
 from workflows.rescue_messages import (
@@ -55,20 +54,13 @@ async def finish_as_lost(handle: WorkflowHandle[Any, RescueResult]) -> None:
 async def test_worker_restart_mid_rescue_continues_without_duplicate_messages(
     temporal_client: Client, sqlite_sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    customer = unique_id()
-    seed(sqlite_sessions, customer)
-    with transaction(sqlite_sessions) as session:
-        session.execute(
-            update(TeamMember).where(TeamMember.handle == "ana").values(slack_user_id="U_ANA")
-        )
     with SlackStub() as slack:
         slack.add_user("U_ANA", "ana")
-        async with rescue_world(
+        async with started_rescue(
             temporal_client, sqlite_sessions, tmp_path, run_worker=False,
-            slack_bot_token=BOT_TOKEN, slack_base_url=slack.base_url,
-        ) as world:
-            started = await world.starter.start_for_customer(customer)
-            h = temporal_client.get_workflow_handle(started.workflow_id, result_type=RescueResult)
+            slack_ids={"ana": "U_ANA"}, slack_bot_token=BOT_TOKEN, slack_base_url=slack.base_url,
+        ) as rescue:
+            world, h = rescue.world, rescue.handle
             async with make_worker(world):
                 await h.execute_update(UPDATE_CLAIM, ClaimRequest("ana"), result_type=RescueStatus)
                 await h.execute_update(
@@ -88,7 +80,7 @@ async def test_worker_restart_mid_rescue_continues_without_duplicate_messages(
     assert dm_messages[0].updates >= 1 and dm_messages[0].text.startswith("Rescue closed")
     with sqlite_sessions() as session:
         case = session.scalar(
-            select(RescueCase).where(RescueCase.workflow_id == started.workflow_id)
+            select(RescueCase).where(RescueCase.workflow_id == rescue.workflow_id)
         )
         assert case is not None and case.status == "lost"
         rows = session.scalars(select(TaskMessage).where(TaskMessage.case_id == case.id)).all()
@@ -106,15 +98,12 @@ async def test_slack_refusing_a_task_does_not_end_the_rescue(
 ) -> None:
     """No Slack id for the assignee and no team channel: Slack cannot take the task, the
     outbox keeps it, and the conversation carries on."""
-    customer = unique_id()
-    seed(sqlite_sessions, customer)
     with SlackStub() as slack:
-        async with rescue_world(
+        async with started_rescue(
             temporal_client, sqlite_sessions, tmp_path,
             slack_bot_token=BOT_TOKEN, slack_base_url=slack.base_url,
-        ) as world:
-            started = await world.starter.start_for_customer(customer)
-            h = temporal_client.get_workflow_handle(started.workflow_id, result_type=RescueResult)
+        ) as rescue:
+            h = rescue.handle
             await eventually(lambda: task_row_at(sqlite_sessions, "unclaimed", posted=False))
             await h.execute_update(UPDATE_CLAIM, ClaimRequest("ana"), result_type=RescueStatus)
             await h.execute_update(
@@ -124,6 +113,6 @@ async def test_slack_refusing_a_task_does_not_end_the_rescue(
         assert slack.calls_to("chat.postMessage") == []
     with sqlite_sessions() as session:
         row = session.scalar(
-            select(TaskMessage).where(TaskMessage.message_key == f"{started.workflow_id}:task")
+            select(TaskMessage).where(TaskMessage.message_key == f"{rescue.workflow_id}:task")
         )
     assert row is not None and (row.transport, row.ts, row.step) == ("slack", None, "closed")

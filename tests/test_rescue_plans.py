@@ -28,6 +28,7 @@ from tests.support.rescue_world import (
     playbook_file,
     rescue_world,
     seed,
+    started_rescue,
     unique_id,
 )
 from winback.settings import Settings
@@ -57,13 +58,10 @@ def first_task(sessions: sessionmaker[Session], workflow_id: str) -> bool:
 async def test_worker_resolves_the_plan_and_history_keeps_it(
     temporal_client: Client, sqlite_sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    customer = unique_id()
-    seed(sqlite_sessions, customer)
     playbook = fast_playbook(reminder_after=1800)
-    async with rescue_world(temporal_client, sqlite_sessions, tmp_path, playbook) as world:
-        started = await world.starter.start_for_customer(customer)
-        await eventually(lambda: first_task(sqlite_sessions, started.workflow_id))
-        inp, case = await recorded(temporal_client.get_workflow_handle(started.workflow_id))
+    async with started_rescue(temporal_client, sqlite_sessions, tmp_path, playbook) as rescue:
+        await eventually(lambda: first_task(sqlite_sessions, rescue.workflow_id))
+        inp, case = await recorded(rescue.handle)
     assert inp.plan is None
     assert (inp.playbook_version, inp.playbook_digest) == ("2026.1", playbook_digest(playbook))
     expected = resolve_plan(playbook, "at_risk", "smb", 1200.0, REASONS, "accounts")

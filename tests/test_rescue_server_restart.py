@@ -13,28 +13,18 @@ import socket
 from dataclasses import replace
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from store.db import transaction
-from store.models import RescueCase, RescueEvent, TaskMessage, TeamMember
-from tests.support.rescue_world import (
-    eventually,
-    fast_playbook,
-    make_worker,
-    rescue_world,
-    seed,
-    unique_id,
-)
+from store.models import RescueCase, RescueEvent, TaskMessage
+from tests.support.rescue_world import eventually, fast_playbook, make_worker, started_rescue
 from tests.support.slack_stub import BOT_TOKEN, SlackStub
 from tests.test_rescue_durability import finish_as_lost
 from winback.binaries import temporal_cli
 from workflows.rescue_messages import (
     QUERY_STATUS,
-    UPDATE_CLAIM,
     UPDATE_LOG_STEP,
-    ClaimRequest,
     RescueResult,
     RescueStatus,
     StepRequest,
@@ -68,12 +58,6 @@ def task_rows(sessions: sessionmaker[Session], case_id: int) -> dict[str, str | 
 async def test_waiting_rescue_survives_a_dev_server_restart_on_its_file(
     sqlite_sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    customer = unique_id()
-    seed(sqlite_sessions, customer)
-    with transaction(sqlite_sessions) as session:
-        session.execute(
-            update(TeamMember).where(TeamMember.handle == "ana").values(slack_user_id="U_ANA")
-        )
     db_file, port = tmp_path / "temporal.db", free_port()
     playbook = fast_playbook(reminder_after=REMINDER_AFTER, escalate_after=3600,
                              give_up_after=7200)
@@ -81,14 +65,13 @@ async def test_waiting_rescue_survives_a_dev_server_restart_on_its_file(
         slack.add_user("U_ANA", "ana")
         first = await dev_server(db_file, port)
         try:
-            async with rescue_world(
-                first.client, sqlite_sessions, tmp_path, playbook=playbook,
-                slack_bot_token=BOT_TOKEN, slack_base_url=slack.base_url,
-            ) as world:
-                started = await world.starter.start_for_customer(customer)
-                h = first.client.get_workflow_handle(started.workflow_id)
-                await h.execute_update(UPDATE_CLAIM, ClaimRequest("ana"), result_type=RescueStatus)
-                before = await h.execute_update(
+            async with started_rescue(
+                first.client, sqlite_sessions, tmp_path, playbook, claimed_by="ana",
+                slack_ids={"ana": "U_ANA"}, slack_bot_token=BOT_TOKEN,
+                slack_base_url=slack.base_url,
+            ) as rescue:
+                world, wid = rescue.world, rescue.workflow_id
+                before = await rescue.handle.execute_update(
                     UPDATE_LOG_STEP,
                     StepRequest("ana", "initiate", {"reached_via": "call", "first_words": "Hi"}),
                     result_type=RescueStatus,
@@ -100,16 +83,16 @@ async def test_waiting_rescue_survives_a_dev_server_restart_on_its_file(
         assert before.current_step == "probe" and before.assignee == "ana"
         with sqlite_sessions() as session:
             case = session.scalar(
-                select(RescueCase).where(RescueCase.workflow_id == started.workflow_id)
+                select(RescueCase).where(RescueCase.workflow_id == wid)
             )
             assert case is not None
             case_id = case.id
         # The reminder is still pending: it has not fired before the restart.
-        assert set(task_rows(sqlite_sessions, case_id)) == {f"{started.workflow_id}:task"}
+        assert set(task_rows(sqlite_sessions, case_id)) == {f"{wid}:task"}
 
         second = await dev_server(db_file, port)
         try:
-            h = second.client.get_workflow_handle(started.workflow_id, result_type=RescueResult)
+            h = second.client.get_workflow_handle(wid, result_type=RescueResult)
             async with make_worker(replace(world, client=second.client)):
                 # Queries need a worker: the new one rebuilds the rescue from its history.
                 after = await h.query(QUERY_STATUS, result_type=RescueStatus)
@@ -131,7 +114,7 @@ async def test_waiting_rescue_survives_a_dev_server_restart_on_its_file(
     assert reminder.thread_ts == task.ts and "Reminder for <@U_ANA>" in reminder.text
     rows = task_rows(sqlite_sessions, case_id)
     assert rows == {
-        f"{started.workflow_id}:task": "closed",
+        f"{wid}:task": "closed",
         next(k for k in rows if ":reminder:probe:" in k): "probe",
     }
     with sqlite_sessions() as session:

@@ -9,14 +9,13 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from store.db import transaction
-from store.models import RescueCase, RescueEvent, TaskMessage, TeamMember
-from tests.support.rescue_world import eventually, fast_playbook, rescue_world, seed, unique_id
+from store.models import RescueCase, RescueEvent, TaskMessage
+from tests.support.rescue_world import eventually, fast_playbook, started_rescue
 from tests.support.slack_stub import BOT_TOKEN, SlackStub
 from tests.test_rescue_workflow import walk_conversation
 from workflows.rescue_messages import (
@@ -24,7 +23,6 @@ from workflows.rescue_messages import (
     UPDATE_LOG_STEP,
     UPDATE_OUTCOME,
     OutcomeRequest,
-    RescueResult,
     RescueStatus,
     StepRequest,
 )
@@ -35,21 +33,18 @@ DAY = 86400.0
 async def test_unclaimed_rescue_reminds_escalates_then_gives_up(
     time_skipping_env: WorkflowEnvironment, sqlite_sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    customer = unique_id()
-    seed(sqlite_sessions, customer)
     playbook = fast_playbook(reminder_after=DAY, escalate_after=3 * DAY, give_up_after=10 * DAY)
-    async with rescue_world(time_skipping_env.client, sqlite_sessions, tmp_path, playbook) as w:
-        started = await w.starter.start_for_customer(customer)
-        handle = time_skipping_env.client.get_workflow_handle(
-            started.workflow_id, result_type=RescueResult
-        )
+    async with started_rescue(
+        time_skipping_env.client, sqlite_sessions, tmp_path, playbook
+    ) as rescue:
+        handle = rescue.handle
         await time_skipping_env.sleep(timedelta(days=11))  # ten days pass in a moment
         result = await handle.result()
         status = await handle.query(QUERY_STATUS, result_type=RescueStatus)
     assert result.outcome == "no_contact"
     assert status.escalated and status.current_step == "closed"
     with sqlite_sessions() as session:
-        by_id = select(RescueCase).where(RescueCase.workflow_id == started.workflow_id)
+        by_id = select(RescueCase).where(RescueCase.workflow_id == rescue.workflow_id)
         case = session.scalar(by_id)
         assert case is not None
         assert (case.status, case.escalated, case.first_contact_at) == ("no_contact", True, None)
@@ -65,19 +60,15 @@ async def test_unclaimed_rescue_reminds_escalates_then_gives_up(
         rows = {t.kind: t for t in session.scalars(select(TaskMessage))
                 if t.case_id == case.id}
         assert rows["reminder"].recipient == "ana" and rows["escalation"].recipient == "lee"
-        assert rows["reminder"].blocks[0]["parent_key"] == f"{started.workflow_id}:task"
+        assert rows["reminder"].blocks[0]["parent_key"] == f"{rescue.workflow_id}:task"
         assert not any(t.open for t in rows.values())
 
 
 async def test_follow_up_timer_fires_and_follow_up_closes_the_rescue(
     temporal_client: Client, sqlite_sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    customer = unique_id()
-    seed(sqlite_sessions, customer)
-    async with rescue_world(temporal_client, sqlite_sessions, tmp_path) as world:
-        started = await world.starter.start_for_customer(customer)
-        wid = started.workflow_id
-        handle = temporal_client.get_workflow_handle(wid, result_type=RescueResult)
+    async with started_rescue(temporal_client, sqlite_sessions, tmp_path) as rescue:
+        wid, handle = rescue.workflow_id, rescue.handle
         await walk_conversation(handle)
         status = await handle.execute_update(
             UPDATE_OUTCOME,
@@ -116,28 +107,17 @@ async def test_follow_up_timer_fires_and_follow_up_closes_the_rescue(
 async def test_reminder_threads_under_the_task_and_escalation_reaches_the_lead_in_slack(
     time_skipping_env: WorkflowEnvironment, sqlite_sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    customer = unique_id()
-    seed(sqlite_sessions, customer)
-    with transaction(sqlite_sessions) as session:
-        for handle, slack_id in (("ana", "U_ANA"), ("lee", "U_LEE")):
-            session.execute(
-                update(TeamMember).where(TeamMember.handle == handle)
-                .values(slack_user_id=slack_id)
-            )
     playbook = fast_playbook(reminder_after=DAY, escalate_after=2 * DAY, give_up_after=4 * DAY)
     with SlackStub() as slack:
         slack.add_user("U_ANA", "ana")
         slack.add_user("U_LEE", "lee")
-        async with rescue_world(
+        async with started_rescue(
             time_skipping_env.client, sqlite_sessions, tmp_path, playbook,
+            slack_ids={"ana": "U_ANA", "lee": "U_LEE"},
             slack_bot_token=BOT_TOKEN, slack_base_url=slack.base_url,
-        ) as world:
-            started = await world.starter.start_for_customer(customer)
+        ) as rescue:
             await time_skipping_env.sleep(timedelta(days=5))
-            handle = time_skipping_env.client.get_workflow_handle(
-                started.workflow_id, result_type=RescueResult
-            )
-            assert (await handle.result()).outcome == "no_contact"
+            assert (await rescue.handle.result()).outcome == "no_contact"
         to_ana, to_lee = slack.posts("DU_ANA"), slack.posts("DU_LEE")
     task = next(m for m in to_ana if m.thread_ts is None)
     reminders = [m for m in to_ana if m.thread_ts == task.ts]

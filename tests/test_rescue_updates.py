@@ -11,7 +11,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 
 from activities.rescue_start import StartRescueRequest
 from store.models import Flag, RescueCase, RescueEvent
-from tests.support.rescue_world import eventually, rescue_world, seed, unique_id
+from tests.support.rescue_world import eventually, started_rescue
 from workflows.rescue_messages import (
     QUERY_STATUS,
     UPDATE_CLAIM,
@@ -23,7 +23,6 @@ from workflows.rescue_messages import (
     EscalateRequest,
     OutcomeRequest,
     RescheduleRequest,
-    RescueResult,
     RescueStatus,
     StepRequest,
 )
@@ -40,11 +39,8 @@ async def refused(handle, name: str, request: object) -> str:  # type: ignore[no
 async def test_invalid_and_unauthorised_updates_are_refused_with_reasons(
     temporal_client: Client, sqlite_sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    customer = unique_id()
-    seed(sqlite_sessions, customer)
-    async with rescue_world(temporal_client, sqlite_sessions, tmp_path) as world:
-        started = await world.starter.start_for_customer(customer)
-        h = temporal_client.get_workflow_handle(started.workflow_id, result_type=RescueResult)
+    async with started_rescue(temporal_client, sqlite_sessions, tmp_path) as rescue:
+        h = rescue.handle
         assert "claim the rescue first" in await refused(
             h, UPDATE_LOG_STEP, StepRequest("ana", "initiate", INITIATE)
         )
@@ -117,11 +113,11 @@ async def test_invalid_and_unauthorised_updates_are_refused_with_reasons(
     with sqlite_sessions() as session:
         kinds = session.scalars(
             select(RescueEvent.kind).join(RescueCase)
-            .where(RescueCase.workflow_id == started.workflow_id).order_by(RescueEvent.id)
+            .where(RescueCase.workflow_id == rescue.workflow_id).order_by(RescueEvent.id)
         ).all()
         actors = session.scalars(
             select(RescueEvent.actor).join(RescueCase)
-            .where(RescueCase.workflow_id == started.workflow_id).order_by(RescueEvent.id)
+            .where(RescueCase.workflow_id == rescue.workflow_id).order_by(RescueEvent.id)
         ).all()
     # Refused Updates leave no trace; accepted ones are written once each, in order.
     assert kinds == ["opened", "claimed", "step_logged", "step_logged", "rescheduled",
@@ -132,13 +128,11 @@ async def test_invalid_and_unauthorised_updates_are_refused_with_reasons(
 async def test_starting_twice_returns_the_open_rescue(
     temporal_client: Client, sqlite_sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    customer = unique_id()
-    flag_id = seed(sqlite_sessions, customer)
-    async with rescue_world(temporal_client, sqlite_sessions, tmp_path) as world:
+    async with started_rescue(temporal_client, sqlite_sessions, tmp_path) as rescue:
+        world, customer, flag_id = rescue.world, rescue.customer, rescue.flag_id
         # Both before any case row exists: Temporal's USE_EXISTING makes the second a no-op.
-        first = await world.starter.start_for_customer(customer)
+        first, h = rescue.start, rescue.handle
         racing = await world.starter.start_for_customer(customer)
-        h = temporal_client.get_workflow_handle(first.workflow_id, result_type=RescueResult)
         await h.execute_update(UPDATE_CLAIM, ClaimRequest("ana"), result_type=RescueStatus)
         # Now the store knows the open case: the flag is marked skipped and points at it.
         from_flag = await world.starter.start_for_flag(StartRescueRequest(flag_id))

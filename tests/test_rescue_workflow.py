@@ -12,7 +12,7 @@ from temporalio.client import Client
 
 from activities.rescue_start import StartRescueRequest
 from store.models import FeedbackItem, Flag, RescueCase, RescueEvent, TaskMessage
-from tests.support.rescue_world import eventually, rescue_world, seed, unique_id
+from tests.support.rescue_world import eventually, rescue_world, seed, started_rescue, unique_id
 from workflows.rescue_messages import (
     QUERY_STATUS,
     UPDATE_CLAIM,
@@ -92,12 +92,8 @@ async def test_full_rescue_is_rescued_and_audited(
 async def test_lost_with_reason_writes_feedback(
     temporal_client: Client, sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    customer = unique_id()
-    seed(sessions, customer)
-    async with rescue_world(temporal_client, sessions, tmp_path) as world:
-        started = await world.starter.start_for_customer(customer)
-        handle = temporal_client.get_workflow_handle(started.workflow_id, result_type=RescueResult)
-        await handle.execute_update(UPDATE_CLAIM, ClaimRequest("ana"), result_type=RescueStatus)
+    async with started_rescue(temporal_client, sessions, tmp_path, claimed_by="ana") as rescue:
+        handle = rescue.handle
         await handle.execute_update(
             UPDATE_OUTCOME,
             OutcomeRequest("ana", "lost", reason="Moved to a cheaper rival",
@@ -107,12 +103,12 @@ async def test_lost_with_reason_writes_feedback(
         result = await handle.result()
     assert (result.outcome, result.reason) == ("lost", "Moved to a cheaper rival")
     with sessions() as session:
-        by_id = select(RescueCase).where(RescueCase.workflow_id == started.workflow_id)
+        by_id = select(RescueCase).where(RescueCase.workflow_id == rescue.workflow_id)
         case = session.scalar(by_id)
         assert case is not None and case.status == "lost"
         assert (case.outcome_reason, case.lost_category_id) == ("Moved to a cheaper rival", "price")
         item = session.scalar(
-            select(FeedbackItem).where(FeedbackItem.external_id == f"{started.workflow_id}:lost")
+            select(FeedbackItem).where(FeedbackItem.external_id == f"{rescue.workflow_id}:lost")
         )
         assert item is not None and item.text == "Moved to a cheaper rival"
         assert item.customer_id == case.customer_id
@@ -123,15 +119,12 @@ async def test_without_slack_the_first_task_is_written_with_the_case(
 ) -> None:
     """Outbox only: opening the case and writing the 'unclaimed' task are one local activity,
     so no activity task is scheduled before the account team has its task."""
-    customer = unique_id()
-    seed(sqlite_sessions, customer)
-    async with rescue_world(temporal_client, sqlite_sessions, tmp_path) as world:
-        started = await world.starter.start_for_customer(customer)
-        handle = temporal_client.get_workflow_handle(started.workflow_id)
+    async with started_rescue(temporal_client, sqlite_sessions, tmp_path) as rescue:
+        customer, handle = rescue.customer, rescue.handle
 
         def first_task() -> TaskMessage | None:
             with sqlite_sessions() as session:
-                key = f"{started.workflow_id}:task"
+                key = f"{rescue.workflow_id}:task"
                 return session.scalar(select(TaskMessage).where(TaskMessage.message_key == key))
 
         task = await eventually(first_task)

@@ -1,6 +1,7 @@
 """A small world for rescue tests: a customer, an account team, a fast playbook, a worker.
 
 Everything is real: the migrated store, the Temporal server and a Worker on a fresh task queue.
+`started_rescue` is the common preamble: seed a customer, start its rescue, maybe claim it.
 """
 
 from __future__ import annotations
@@ -15,19 +16,22 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from activities.rescue_registry import rescue_activities
-from activities.rescue_start import RescueStarter
+from activities.rescue_start import RescueStarter, StartRescueResult
 from playbooks.loader import load_playbook, playbook_digest
 from playbooks.schema import Playbook
 from store.db import transaction
 from store.models import Customer, Flag, TeamMember
 from winback.settings import Settings, get_settings
 from workflows.rescue import RescueWorkflow
+from workflows.rescue_messages import UPDATE_CLAIM, ClaimRequest, RescueResult, RescueStatus
+
+Rescue = WorkflowHandle[Any, RescueResult]
 
 
 def fast_playbook(**timings: float) -> Playbook:
@@ -83,6 +87,16 @@ def seed(sessions: sessionmaker[Session], external_id: str = "C-100", **customer
         return flag.id
 
 
+def give_slack_ids(sessions: sessionmaker[Session], slack_ids: dict[str, str]) -> None:
+    """Team members' Slack user ids (handle -> id), so their tasks go to Slack DMs."""
+    with transaction(sessions) as session:
+        for handle, slack_id in slack_ids.items():
+            session.execute(
+                update(TeamMember).where(TeamMember.handle == handle)
+                .values(slack_user_id=slack_id)
+            )
+
+
 @dataclass
 class RescueWorld:
     client: Client
@@ -115,6 +129,48 @@ async def rescue_world(
         return
     async with make_worker(world):
         yield world
+
+
+@dataclass
+class StartedRescue:
+    world: RescueWorld
+    customer: str  # external id
+    flag_id: int
+    start: StartRescueResult
+    handle: Rescue
+
+    @property
+    def workflow_id(self) -> str:
+        return self.handle.id
+
+
+@asynccontextmanager
+async def started_rescue(
+    client: Client,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
+    playbook: Playbook | None = None,
+    *,
+    claimed_by: str | None = None,
+    slack_ids: dict[str, str] | None = None,
+    run_worker: bool = True,
+    **settings_overrides: Any,
+) -> AsyncIterator[StartedRescue]:
+    """A fresh customer (see `seed`, members given `slack_ids`) whose rescue is started in a
+    rescue world, and claimed by `claimed_by` when given (that needs the worker running)."""
+    customer = unique_id()
+    flag_id = seed(sessions, customer)
+    give_slack_ids(sessions, slack_ids or {})
+    async with rescue_world(
+        client, sessions, tmp_path, playbook, run_worker, **settings_overrides
+    ) as world:
+        started = await world.starter.start_for_customer(customer)
+        handle = client.get_workflow_handle(started.workflow_id, result_type=RescueResult)
+        if claimed_by is not None:
+            await handle.execute_update(
+                UPDATE_CLAIM, ClaimRequest(claimed_by), result_type=RescueStatus
+            )
+        yield StartedRescue(world, customer, flag_id, started, handle)
 
 
 def make_worker(
