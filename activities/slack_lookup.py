@@ -22,7 +22,8 @@ Reader = Callable[..., Awaitable[dict[str, Any]]]  # (method, **params) -> respo
 
 
 def task_metadata(message_key: str) -> dict[str, Any]:
-    """Message metadata for a task: its key only (no customer data, no secrets)."""
+    """Message metadata for a task: its key only (workflow id and step; no names, texts or
+    secrets)."""
     return {"event_type": TASK_EVENT_TYPE, "event_payload": {"message_key": message_key}}
 
 

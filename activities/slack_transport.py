@@ -74,6 +74,7 @@ def _as_application_error(method: str, exc: SlackApiError) -> ApplicationError:
         "channel_not_found": "check the team channel and invite the bot to it",
         "not_in_channel": "invite the bot to the channel",
         "user_not_found": "check the team member's slack_user_id",
+        "missing_scope": "add the scopes listed in docs/slack.md and reinstall the Slack app",
     }.get(code, "see https://api.slack.com/methods/" + method)
     return ApplicationError(
         f"Slack refused {method}: {code} ({hint})", code, type="SlackRefused", non_retryable=True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, cast
 
@@ -200,6 +201,25 @@ async def test_a_thread_reply_is_posted_once_when_storing_its_ts_fails(
     assert calls_for(stub, "conversations.replies", "DU0DANA")[-1:] == [200]
     row = stored(sqlite_sessions, reminder.message_key)
     assert (row.ts, row.thread_ts) == (reply.ts, parent.ts)
+
+
+async def test_a_deleted_task_is_posted_again_once_when_storing_its_ts_fails(
+    stub: SlackStub, temporal_client: Client, sqlite_sessions: sessionmaker[Session]
+) -> None:
+    task = task_for(new_case(sqlite_sessions))
+    first = await deliver(temporal_client, stub, sqlite_sessions, task)
+    await slack(stub).chat_delete(channel=first.channel, ts=first.ts)  # someone deleted it
+    probe = replace(task, step="initiate", headline="Call Acme: step 2")
+    flaky = CommitFailsOnce(sqlite_sessions, fail_at=2)
+
+    again = await deliver(temporal_client, stub, flaky, probe)
+
+    # The retry's chat.update fails again (deleted), and it finds the repost instead of
+    # posting a third time.
+    assert again.ts != first.ts
+    assert carrying(stub, "DU0DANA", task.message_key) == [again.ts]
+    assert [m.text for m in stub.posts("DU0DANA") if m.ts == again.ts] == ["Call Acme: step 2"]
+    assert stored(sqlite_sessions, task.message_key).ts == again.ts
 
 
 def slack(stub: SlackStub) -> AsyncWebClient:

@@ -185,6 +185,7 @@ class SlackStub:
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
             "chat.update": self._update,
+            "chat.delete": self._delete,
             "chat.postEphemeral": self._post_ephemeral,
             "conversations.open": self._open_dm,
             "conversations.history": self._history,
@@ -276,6 +277,14 @@ class SlackStub:
             message.updates + 1,
         )
         return {"ok": True, "channel": channel, "ts": message.ts, "text": message.text}
+
+    def _delete(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        if isinstance(channel, dict):
+            return channel
+        if self.workspace.messages.pop((channel, str(args.get("ts"))), None) is None:
+            return {"ok": False, "error": "message_not_found"}
+        return {"ok": True, "channel": channel, "ts": str(args.get("ts"))}
 
     def _post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args)
