@@ -6,6 +6,7 @@ teacher and student accuracy, macro-F1 and texts/s on one thread (best of 3, fro
 Teacher weights and logits are cached under --work-dir (never committed), so student variants
 can be re-run without fine-tuning again. Needs the `embeddings-train` extra (torch).
 Usage: nice -n 19 python scripts/train_teacher_student.py --folds 0 [--epochs 3] [--augment 4]
+       nice -n 19 python scripts/train_teacher_student.py --test-split bench/data/banking77/test.csv
 """
 
 from __future__ import annotations
@@ -176,6 +177,55 @@ def student_phase(
         print(f"  student {name}: {json.dumps(result)}", flush=True)
 
 
+def student_options(args: argparse.Namespace) -> StudentOptions:
+    return StudentOptions(
+        temperature=args.temperature,
+        label_share=args.label_share,
+        epochs=args.student_epochs,
+        learning_rate=args.student_lr,
+        embedding_weight=args.embedding_weight,
+    )
+
+
+def run_split(
+    args: argparse.Namespace,
+    name: str,
+    fold_dir: Path,
+    train: tuple[list[str], list[str]],
+    held_out: tuple[list[str], list[str]],
+    timing_texts: list[str],
+) -> None:
+    """Teacher then students on one split: a CV fold, or all of train against the test split."""
+    fold_dir.mkdir(parents=True, exist_ok=True)
+    print(f"{name}: {len(train[0])} train, {len(held_out[0])} held out", flush=True)
+    options = TeacherOptions(
+        epochs=args.epochs,
+        learning_rate=args.lr,
+        head_learning_rate=args.head_lr,
+        batch_size=args.batch_size,
+        max_length=args.max_length,
+        threads=args.threads,
+        seed=args.seed,
+    )
+    teacher = teacher_phase(fold_dir, *train, held_out[0], options, args.augment)
+    shown = {k: v for k, v in teacher.items() if k not in ("classes", "test")}
+    shown.update(scores(held_out[1], teacher["test"]))
+    print(f"{name} teacher: {json.dumps(shown)}", flush=True)
+    if args.teacher_only:
+        return
+    student_phase(
+        fold_dir,
+        teacher,
+        args.augment,
+        teacher_vectors(fold_dir) if args.teacher_vectors else args.embeddings,
+        *train,
+        *held_out,
+        timing_texts,
+        args.students.split(","),
+        student_options(args),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -184,12 +234,19 @@ def main() -> None:
     parser.add_argument("--text-col", default="text")
     parser.add_argument("--label-col", default="category")
     parser.add_argument("--folds", default="0", help="comma-separated fold numbers, 0-4")
+    parser.add_argument(
+        "--test-split",
+        type=Path,
+        help="train on all of --data and evaluate on this CSV instead of CV folds "
+        "(bench/data/banking77/test.csv); never choose settings with it",
+    )
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--lr", type=float, default=1e-4, help="encoder learning rate")
     parser.add_argument("--head-lr", type=float, default=1e-3)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-length", type=int, default=48)
     parser.add_argument("--threads", type=int, default=2, help="torch threads for training")
+    parser.add_argument("--seed", type=int, default=0, help="teacher seed (another teacher)")
     parser.add_argument("--augment", type=int, default=4, help="variants per training text")
     parser.add_argument("--embeddings", type=Path, default=Path(".winback/embeddings/minilm-256"))
     parser.add_argument("--work-dir", type=Path, default=Path(".winback/teacher"))
@@ -208,53 +265,27 @@ def main() -> None:
     args = parser.parse_args()
 
     rows = read_labelled_csv(args.data, args.text_col, args.label_col)
+    run = f"e{args.epochs}-lr{args.lr:g}-head{args.head_lr:g}-len{args.max_length}"
+    run_dir = args.work_dir / (run if args.seed == 0 else f"{run}-seed{args.seed}")
+    if args.test_split:
+        test = read_labelled_csv(args.test_split, args.text_col, args.label_col)
+        train = (rows.texts, rows.labels)
+        held_out = (test.texts, test.labels)
+        run_split(
+            args, "all train -> test split", run_dir / "all-train", train, held_out, rows.texts
+        )
+        return
     texts, labels = np.array(rows.texts, dtype=object), np.array(rows.labels, dtype=object)
-    options = TeacherOptions(
-        epochs=args.epochs,
-        learning_rate=args.lr,
-        head_learning_rate=args.head_lr,
-        batch_size=args.batch_size,
-        max_length=args.max_length,
-        threads=args.threads,
-    )
     folds = list(StratifiedKFold(n_splits=5, shuffle=True, random_state=0).split(texts, labels))
     for fold in (int(f) for f in args.folds.split(",")):
-        train, test = folds[fold]
-        run = f"e{args.epochs}-lr{args.lr:g}-head{args.head_lr:g}-len{args.max_length}"
-        fold_dir = args.work_dir / run / f"fold-{fold}"
-        fold_dir.mkdir(parents=True, exist_ok=True)
-        print(f"fold {fold}: {len(train)} train, {len(test)} held out", flush=True)
-        teacher = teacher_phase(
-            fold_dir,
-            list(texts[train]),
-            list(labels[train]),
-            list(texts[test]),
-            options,
-            args.augment,
-        )
-        shown = {k: v for k, v in teacher.items() if k not in ("classes", "test")}
-        shown.update(scores(list(labels[test]), teacher["test"]))
-        print(f"fold {fold} teacher: {json.dumps(shown)}", flush=True)
-        if args.teacher_only:
-            continue
-        student_phase(
-            fold_dir,
-            teacher,
-            args.augment,
-            teacher_vectors(fold_dir) if args.teacher_vectors else args.embeddings,
-            list(texts[train]),
-            list(labels[train]),
-            list(texts[test]),
-            list(labels[test]),
+        train_rows, test_rows = folds[fold]
+        run_split(
+            args,
+            f"fold {fold}",
+            run_dir / f"fold-{fold}",
+            (list(texts[train_rows]), list(labels[train_rows])),
+            (list(texts[test_rows]), list(labels[test_rows])),
             list(texts),
-            args.students.split(","),
-            StudentOptions(
-                temperature=args.temperature,
-                label_share=args.label_share,
-                epochs=args.student_epochs,
-                learning_rate=args.student_lr,
-                embedding_weight=args.embedding_weight,
-            ),
         )
 
 

