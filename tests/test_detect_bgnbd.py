@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.optimize import approx_fprime
 
 from classifiers.risk.bgnbd import (
     BGNBDParams,
+    _negative_ll_and_gradient,
     expected_purchases,
     fit_bgnbd,
     probability_alive,
@@ -83,3 +85,33 @@ def test_degenerate_and_bad_input_are_clear_errors() -> None:
         fit_bgnbd([1] * 20, [5.0] * 20, [4.0] * 20)
     with pytest.raises(ValueError, match="degenerate"):
         fit_bgnbd([9] * 40, [81 / 7] * 40, [90 / 7] * 40)
+
+
+def test_gradient_matches_finite_differences() -> None:
+    x, t_x, T = cdnow_calibration()
+    for point in ([0.2, 1.5, -0.2, 0.9], [-1.0, 2.0, 1.0, 3.0]):
+        log_params = np.array(point)
+        _, gradient = _negative_ll_and_gradient(log_params, x, t_x, T)
+        numeric = approx_fprime(
+            log_params, lambda p: _negative_ll_and_gradient(p, x, t_x, T)[0], 1e-6
+        )
+        assert gradient == pytest.approx(numeric, rel=1e-4, abs=1e-2)
+
+
+def test_nobody_dropping_out_is_the_nbd_limit_not_an_error() -> None:
+    # Poisson buyers with gamma rates who never drop out: b runs to its bound, the dropout
+    # probability a/(a+b) to ~0, and the fit is kept (it is the NBD model).
+    rng = np.random.default_rng(3)
+    n, horizon = 4000, 52.0
+    rate = rng.gamma(2.0, 1 / 4.0, n)
+    first = rng.uniform(0, horizon / 2, n)
+    x, t_x, T = np.zeros(n), np.zeros(n), horizon - first
+    for i in range(n):
+        times = np.cumsum(rng.exponential(1 / rate[i], 200))
+        seen = times[times <= T[i]]
+        x[i], t_x[i] = len(seen), (seen[-1] if len(seen) else 0.0)
+    fitted = fit_bgnbd(x, t_x, T)
+    assert fitted.a / (fitted.a + fitted.b) < 0.01
+    assert fitted.r == pytest.approx(2.0, rel=0.2)
+    assert fitted.alpha == pytest.approx(4.0, rel=0.2)
+    assert probability_alive(fitted, x, t_x, T).min() > 0.5
