@@ -12,13 +12,12 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from classifiers.risk.activity import activity_numbers
+from classifiers.risk.activity import customers_with_activity
 from classifiers.risk.bgnbd import fit_bgnbd
 from classifiers.risk.features import FeatureWindows
 from classifiers.risk.lapse import LapseContext, bgnbd_inputs
 from store.event_time import as_epoch_days
 from store.models import Customer
-from store.sql_lists import among
 
 MAX_FIT_CUSTOMERS = 5_000  # BG/NBD has 4 parameters: a sample of this size pins them
 MIN_FIT_CUSTOMERS = 30
@@ -34,20 +33,11 @@ def activity_summary(session: Session, windows: FeatureWindows, every: int = 1) 
     if lo is None:
         return pd.DataFrame(columns=columns)
     ids = range(lo, hi + 1) if every == 1 else range(-(-lo // every) * every, hi + 1, every)
-    sampled = select(Customer.id, Customer.segment, Customer.has_contract)
-    if every > 1:
-        sampled = sampled.where(
-            among(session.get_bind().dialect.name, Customer.id, list(ids), "ids")
-        )
-    customers = pd.DataFrame.from_records(
-        session.connection().execute(sampled).all(),
-        columns=["customer_id", "segment", "has_contract"],
-        index="customer_id",
+    c = Customer
+    frame = customers_with_activity(
+        session, windows, ids, [c.segment.label("segment"), c.has_contract.label("has_contract")]
     )
-    numbers = activity_numbers(session, windows, ids, customers.index)
-    numbers = numbers[numbers["n_events"] > 0]
-    summary = numbers[["n_days", "first_day", "last_day"]].join(customers, how="inner")
-    return summary.reset_index()[columns]
+    return frame[frame["n_events"] > 0].reset_index()[columns]
 
 
 def segment_gap_days(summary: pd.DataFrame) -> tuple[dict[str, float], float | None]:

@@ -20,38 +20,34 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, Label
 
-from classifiers.risk.activity import activity_numbers
+from classifiers.risk.activity import ACTIVITY_COLUMNS, customers_with_activity
 from classifiers.risk.query_frame import labelled_frame
 from classifiers.risk.windows import FeatureWindows
 from store.event_time import as_epoch_days, at_instant, epoch_days, without_index
 from store.models import ActivityEvent, Customer, FeedbackItem, RescueCase
 
 
-def _customers(session: Session, lo: int, hi: int) -> pd.DataFrame:
-    """The partition's customers. Dates stay as the driver returns them (pandas parses the
-    whole column later); the attributes JSON is decoded here, once per customer."""
+def _customers(session: Session, lo: int, hi: int, windows: FeatureWindows) -> pd.DataFrame:
+    """The partition's customers with their activity numbers. Dates stay as the driver
+    returns them (pandas parses the whole column later); the attributes JSON is decoded
+    here, once per customer."""
     c = Customer
-    query = (
-        select(
-            c.id.label("customer_id"),
-            c.external_id.label("external_id"),
-            c.segment.label("segment"),
-            c.team.label("team"),
-            c.value_per_year.label("value_per_year"),
-            c.start_date.label("start_date"),
-            c.has_contract.label("has_contract"),
-            c.status.label("status"),
-            c.status_changed_on.label("status_changed_on"),
-            c.attributes.label("attributes"),
-        )
-        .where(c.id >= lo, c.id < hi)
-        .order_by(c.id)
-    )
-    frame = labelled_frame(session, query)
+    columns: list[Label[Any]] = [
+        c.external_id.label("external_id"),
+        c.segment.label("segment"),
+        c.team.label("team"),
+        c.value_per_year.label("value_per_year"),
+        c.start_date.label("start_date"),
+        c.has_contract.label("has_contract"),
+        c.status.label("status"),
+        c.status_changed_on.label("status_changed_on"),
+        c.attributes.label("attributes"),
+    ]
+    frame = customers_with_activity(session, windows, range(lo, hi), columns)
     frame["has_contract"] = frame["has_contract"].astype(bool)
-    frame["attributes"] = [_json_object(a) for a in frame["attributes"]]
+    frame["attributes"] = [_json_object(a) for a in frame["attributes"].tolist()]
     return frame
 
 
@@ -77,12 +73,12 @@ def _usage_trend(
         e.occurred_at > at_instant(recent_from - timedelta(days=w.usage_days)),
         e.occurred_at <= at_instant(w.as_of),
     )
-    query = (
+    query = (  # aggregate FILTER: cheaper per event than CASE on SQLite, same on PostgreSQL
         select(
             c.id.label("customer_id"),
-            func.sum(case((and_(recent, usage), e.quantity), else_=0.0)).label("usage_recent"),
-            func.sum(case((usage, e.quantity), else_=0.0)).label("usage_since"),
-            func.sum(case((recent, 1), else_=0)).label("events_recent"),
+            func.sum(e.quantity).filter(and_(recent, usage)).label("usage_recent"),
+            func.sum(e.quantity).filter(usage).label("usage_since"),
+            func.count().filter(recent).label("events_recent"),
             func.count().label("events_since"),
         )
         .select_from(c)
@@ -90,7 +86,7 @@ def _usage_trend(
         .where(c.id >= lo, c.id < hi, without_index(e.kind, dialect).in_(w.activity_kinds))
         .group_by(c.id)
     )
-    frame = labelled_frame(session, query)
+    frame = labelled_frame(session, query).fillna(0.0)  # SUM over no usage events is NULL
     frame["usage_prior"] = frame.pop("usage_since") - frame["usage_recent"]
     frame["events_prior"] = frame.pop("events_since") - frame["events_recent"]
     return frame
@@ -170,18 +166,17 @@ def _episodes(session: Session, lo: int, hi: int, dialect: str) -> pd.DataFrame:
 def compute_features(session: Session, lo: int, hi: int, windows: FeatureWindows) -> pd.DataFrame:
     """One row per customer with id in [lo, hi): raw aggregates plus derived features."""
     dialect = session.get_bind().dialect.name
-    frame = _customers(session, lo, hi)
+    frame = _customers(session, lo, hi, windows)
     parts = [
-        activity_numbers(session, windows, range(lo, hi), frame.index),
         _usage_trend(session, lo, hi, windows, dialect),
         _signals(session, lo, hi, windows, dialect),
         _episodes(session, lo, hi, dialect),
     ]
     for part in parts:
         frame = frame.join(part, how="left")
-    counts = [
-        c for p in parts for c in p.columns if c not in ("first_day", "last_day", "last_closed_day")
-    ]
+    days = ("first_day", "last_day", "last_closed_day")
+    counts = [c for c in ACTIVITY_COLUMNS if c not in days]
+    counts += [c for p in parts for c in p.columns if c not in days]
     frame[counts] = frame[counts].fillna(0).astype(float)
     frame = frame.join(_complaint_categories(session, lo, hi, windows), how="left")
     frame["complaint_categories"] = [
