@@ -132,7 +132,11 @@ class ScanActivities:
             raise ApplicationError("partition_size must be >= 1", non_retryable=True)
         as_of = _instant(req.as_of)
         with transaction(self._sessions) as session:
-            refresh = catch_up(session.connection(), self._rules.activity_kinds())
+            refresh = catch_up(
+                session.connection(),
+                self._rules.activity_kinds(),
+                tail_days=self._rules.recent_event_days(),
+            )
         activity.logger.info(
             "activity rollup %s: %d customers in %.1fs",
             "rebuilt" if refresh.rebuilt else "caught up",

@@ -110,7 +110,10 @@ def rollup(url: str) -> RollupRefresh:
     around it: the per-customer activity rollup the scan reads."""
     engine = make_engine(url)
     with engine.begin() as connection:
-        refreshed = catch_up(connection, load_rules().activity_kinds())
+        rules = load_rules()
+        refreshed = catch_up(
+            connection, rules.activity_kinds(), tail_days=rules.recent_event_days()
+        )
     engine.dispose()
     return refreshed
 

@@ -2,7 +2,8 @@
 
 Ingestion refreshes the customers a file touched, in the file's transaction. A scan first
 catches up: customers with events past the highest event id the rollup has seen (written
-around ingestion) are refreshed, and a change of activity kinds rebuilds the whole rollup.
+around ingestion) are refreshed, and a change of activity kinds, or a usage window longer
+than the recent events kept per row (store/activity_tail.py), rebuilds the whole rollup.
 Every refresh first locks the one state row, so two refreshes never interleave (PostgreSQL;
 SQLite serialises writers anyway) and each sees the other's committed events.
 """
@@ -19,11 +20,13 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, case, delete, func, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from store.activity_tail import refresh_recent_events
 from store.base import utcnow
 from store.db import conflict_insert
 from store.event_time import at_instant, epoch_days, utc_day, without_index
 from store.models import (
     DEFAULT_ACTIVITY_KINDS,
+    DEFAULT_TAIL_DAYS,
     ActivityEvent,
     ActivityRollupState,
     CustomerActivity,
@@ -70,7 +73,10 @@ def activity_aggregates(
 
 
 def refresh_customers(
-    connection: Connection, customer_ids: Collection[int], kinds: Collection[str]
+    connection: Connection,
+    customer_ids: Collection[int],
+    kinds: Collection[str],
+    tail_days: int = DEFAULT_TAIL_DAYS,
 ) -> None:
     """Recompute the rollup rows of these customers from their events (no events: no row)."""
     for batch in _batches(sorted(set(customer_ids)), REFRESH_BATCH):
@@ -83,25 +89,35 @@ def refresh_customers(
         _insert_from_events(
             connection, kinds, among(dialect, ActivityEvent.customer_id, batch, "ids")
         )
+        refresh_recent_events(connection, batch, kinds, tail_days)
 
 
-def rebuild(connection: Connection, kinds: Collection[str]) -> None:
+def rebuild(
+    connection: Connection, kinds: Collection[str], tail_days: int = DEFAULT_TAIL_DAYS
+) -> None:
     """Recompute every customer's row in one pass over the events."""
     connection.execute(delete(CustomerActivity))
     _insert_from_events(connection, kinds, None)
+    ids = connection.execute(
+        select(CustomerActivity.customer_id).order_by(CustomerActivity.customer_id)
+    ).scalars().all()
+    for batch in _batches(list(ids), REFRESH_BATCH):
+        refresh_recent_events(connection, batch, kinds, tail_days)
 
 
-def rebuild_under_lock(connection: Connection, kinds: Collection[str]) -> RollupRefresh:
+def rebuild_under_lock(
+    connection: Connection, kinds: Collection[str], tail_days: int = DEFAULT_TAIL_DAYS
+) -> RollupRefresh:
     """Rebuild every row and move the watermark to the newest event, holding the state row
     like every refresh. For events changed in place by SQL, which no watermark can notice."""
     started = time.perf_counter()
     _lock_state(connection)
     top = int(connection.execute(select(func.max(ActivityEvent.id))).scalar() or 0)
-    rebuild(connection, sorted(set(kinds)))
+    rebuild(connection, sorted(set(kinds)), tail_days)
     customers = int(
         connection.execute(select(func.count()).select_from(CustomerActivity)).scalar() or 0
     )
-    _save_state(connection, _kinds_key(kinds), top)
+    _save_state(connection, _kinds_key(kinds), tail_days, top)
     return RollupRefresh(True, customers, time.perf_counter() - started)
 
 
@@ -109,10 +125,12 @@ def catch_up(
     connection: Connection,
     kinds: Collection[str] | None = None,
     also: Collection[int] = (),
+    tail_days: int | None = None,
 ) -> RollupRefresh:
-    """Bring the rollup up to date: rebuild it when `kinds` differ from what it counts (or it
-    was never built), else refresh the customers of events it has not seen plus `also`.
-    `kinds=None` keeps what the rollup counts (the default kinds before the first build)."""
+    """Bring the rollup up to date: rebuild it when `kinds` differ from what it counts, when
+    it keeps fewer than `tail_days` of recent events, or when it was never built; else
+    refresh the customers of events it has not seen plus `also`. None keeps what the
+    rollup has (the defaults before the first build)."""
     started = time.perf_counter()
     state = _lock_state(connection)
     built = state.max_event_id >= 0
@@ -121,17 +139,21 @@ def catch_up(
         if kinds is not None
         else (state.activity_kinds if built else _kinds_key(DEFAULT_ACTIVITY_KINDS))
     )
+    kept = state.tail_days if built else 0
+    tail = max(kept, tail_days or (kept or DEFAULT_TAIL_DAYS))
     top = int(connection.execute(select(func.max(ActivityEvent.id))).scalar() or 0)
-    if not built or state.activity_kinds != wanted:
-        rebuild(connection, wanted.split(","))
+    if not built or state.activity_kinds != wanted or kept < tail:
+        rebuild(connection, wanted.split(","), tail)
         customers = int(
             connection.execute(select(func.count()).select_from(CustomerActivity)).scalar() or 0
         )
-        _save_state(connection, wanted, top)
+        _save_state(connection, wanted, tail, top)
         report = RollupRefresh(True, customers, time.perf_counter() - started)
         log.info(
-            "activity rollup rebuilt for kinds %s: %d customers in %.1fs",
+            "activity rollup rebuilt for kinds %s, %d days of recent events: %d customers "
+            "in %.1fs",
             wanted,
+            tail,
             customers,
             report.seconds,
         )
@@ -140,9 +162,9 @@ def catch_up(
     if top > state.max_event_id:  # no DISTINCT: SQLite would walk a whole index for it
         unseen = select(ActivityEvent.customer_id).where(ActivityEvent.id > state.max_event_id)
         touched.update(connection.execute(unseen).scalars())
-    refresh_customers(connection, touched, wanted.split(","))
+    refresh_customers(connection, touched, wanted.split(","), tail)
     if top != state.max_event_id:
-        _save_state(connection, wanted, max(top, state.max_event_id))
+        _save_state(connection, wanted, tail, max(top, state.max_event_id))
     return RollupRefresh(False, len(touched), time.perf_counter() - started)
 
 
@@ -166,21 +188,34 @@ def _lock_state(connection: Connection) -> Row[Any]:
     max_event_id -1 means the rollup was never built."""
     connection.execute(
         conflict_insert(connection.dialect.name)(ActivityRollupState)
-        .values(id=STATE_ID, activity_kinds="", max_event_id=-1, updated_at=utcnow())
+        .values(
+            id=STATE_ID, activity_kinds="", max_event_id=-1, tail_days=0, updated_at=utcnow()
+        )
         .on_conflict_do_nothing(index_elements=["id"])
     )
     return connection.execute(
-        select(ActivityRollupState.activity_kinds, ActivityRollupState.max_event_id)
+        select(
+            ActivityRollupState.activity_kinds,
+            ActivityRollupState.max_event_id,
+            ActivityRollupState.tail_days,
+        )
         .where(ActivityRollupState.id == STATE_ID)
         .with_for_update()
     ).one()
 
 
-def _save_state(connection: Connection, kinds_key: str, max_event_id: int) -> None:
+def _save_state(
+    connection: Connection, kinds_key: str, tail_days: int, max_event_id: int
+) -> None:
     connection.execute(
         update(ActivityRollupState)
         .where(ActivityRollupState.id == STATE_ID)
-        .values(activity_kinds=kinds_key, max_event_id=max_event_id, updated_at=utcnow())
+        .values(
+            activity_kinds=kinds_key,
+            tail_days=tail_days,
+            max_event_id=max_event_id,
+            updated_at=utcnow(),
+        )
     )
 
 

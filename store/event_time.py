@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Float, Integer, cast, func, literal, literal_column
+from sqlalchemy import BigInteger, Float, Integer, cast, func, literal, literal_column
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -50,3 +50,21 @@ def as_epoch_days(moment: datetime) -> float:
 def at_instant(moment: datetime) -> ColumnElement[datetime]:
     """A bound instant, stored the way the column stores it (UTC)."""
     return literal(moment, UTCDateTime)
+
+
+def utc_micros(column: QueryableAttribute[Any], dialect: str) -> ColumnElement[int]:
+    """Microseconds since the Unix epoch as an exact integer: SQLite's fixed-width text is
+    whole seconds (strftime) plus its six fraction digits; PostgreSQL's epoch is numeric."""
+    if dialect == "sqlite":
+        seconds = cast(func.strftime("%s", column), Integer)
+        return seconds * 1_000_000 + cast(func.substr(column, 21, 6), Integer)
+    return cast(func.extract("epoch", column) * 1_000_000, BigInteger)
+
+
+def days_before(column: QueryableAttribute[Any], days: int, dialect: str) -> ColumnElement[Any]:
+    """`column` minus whole days, comparable with the column on either backend. On SQLite
+    the result has no fraction digits, so it sorts just before the same second with them:
+    `>` comparisons with it may let in the boundary second, never leave anything out."""
+    if dialect == "sqlite":
+        return func.datetime(column, f"-{int(days)} days")
+    return column - func.make_interval(0, 0, 0, int(days))

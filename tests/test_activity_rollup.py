@@ -157,3 +157,48 @@ def test_two_refreshes_queue_on_the_state_row_even_the_first_time(
     assert waited and not thread.is_alive()
     (report,) = result
     assert isinstance(report, RollupRefresh) and not report.rebuilt and report.customers == 0
+
+
+def test_usage_windows_from_recent_events_match_the_events_to_the_microsecond(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The scan sums usage windows from the events packed in each rollup row: events exactly
+    on a window edge (excluded, as SQL's `>` excludes them), a microsecond inside it, and
+    within the last day; a longer usage window needs more days kept, so it rebuilds."""
+    usage_days = 28
+    with sessions.begin() as session:
+        b = StoreBuilder(session)
+        edge = b.customer("edge")
+        micro = 1 / 86_400_000_000
+        for days_ago, quantity in [
+            (usage_days, 7.0),  # on the recent window's edge: prior window
+            (usage_days - micro, 11.0),  # just inside the recent window
+            (2 * usage_days, 13.0),  # on the prior window's edge: outside both
+            (2 * usage_days - micro, 17.0),  # just inside the prior window
+            (0.25, 19.0),  # six hours before as_of
+            (70, 29.0),  # beyond the days kept for 28-day windows, inside 40-day ones
+            (3 * usage_days, 23.0),  # long before: only in the whole-history numbers
+        ]:
+            b.event(edge, days_ago, "usage", quantity=quantity)
+        b.event(edge, usage_days - 1, "login")
+        b.event(b.customer("bare"), 10, "complaint")  # no active events at all
+    from_events = features(sessions)
+    refresh(sessions)
+    with sessions() as session:
+        kept = session.get(CustomerActivity, edge.id)
+        assert kept is not None and kept.recent_events  # the sums below come from the row
+    from_rollup = features(sessions)
+    assert_frame_equal(from_rollup, from_events)
+    row = from_rollup.loc[edge.id]
+    assert (row["usage_recent"], row["usage_prior"]) == (11.0 + 19.0, 7.0 + 17.0)
+    assert (row["events_recent"], row["events_prior"]) == (3.0, 2.0)  # the login is recent
+
+    longer = FeatureWindows(as_of=AS_OF, activity_kinds=KINDS, usage_days=40)
+    with transaction(sessions) as session:
+        report = catch_up(session.connection(), KINDS, tail_days=2 * 40 + 1)
+    assert report.rebuilt
+    from_rollup = features(sessions, longer)
+    with transaction(sessions) as session:
+        session.query(CustomerActivity).delete()
+    assert_frame_equal(features(sessions, longer), from_rollup)
+    assert from_rollup.loc[edge.id, "usage_prior"] == 13.0 + 17.0 + 29.0

@@ -42,10 +42,12 @@ def customers_with_activity(
     windows: FeatureWindows,
     ids: range,
     customer_columns: Sequence[Label[Any]],
+    with_recent_events: bool = False,
 ) -> pd.DataFrame:
     """Every customer among `ids` (a range of contiguous or every k-th id), indexed by
     customer_id in id order: the labelled `customer_columns`, then ACTIVITY_COLUMNS as
-    floats (NaN for a customer without active events)."""
+    floats (NaN for a customer without active events), and with `with_recent_events` the
+    rollup's packed recent events (NaN where the rollup does not answer)."""
     c, a = Customer, CustomerActivity
     rollup_columns = [name for name in COLUMNS if name != "events_after_as_of"]
     answers = and_(a.customer_id == c.id, a.last_event_at <= at_instant(windows.as_of))
@@ -55,6 +57,7 @@ def customers_with_activity(
             *customer_columns,
             a.customer_id.label(_ROLLED),
             *(getattr(a, name).label(COLUMNS[name]) for name in rollup_columns),
+            *([a.recent_events.label("recent_events")] if with_recent_events else []),
         )
         .select_from(c)
         .outerjoin(a, answers)

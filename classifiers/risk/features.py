@@ -18,15 +18,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement, Label
 
 from classifiers.risk.activity import ACTIVITY_COLUMNS, customers_with_activity
 from classifiers.risk.query_frame import labelled_frame
 from classifiers.risk.windows import FeatureWindows
+from store.activity_tail import window_sums
 from store.event_time import as_epoch_days, at_instant, epoch_days, without_index
 from store.models import ActivityEvent, Customer, FeedbackItem, RescueCase
+from store.sql_lists import among
 
 
 def _customers(session: Session, lo: int, hi: int, windows: FeatureWindows) -> pd.DataFrame:
@@ -45,7 +47,9 @@ def _customers(session: Session, lo: int, hi: int, windows: FeatureWindows) -> p
         c.status_changed_on.label("status_changed_on"),
         c.attributes.label("attributes"),
     ]
-    frame = customers_with_activity(session, windows, range(lo, hi), columns)
+    frame = customers_with_activity(
+        session, windows, range(lo, hi), columns, with_recent_events=True
+    )
     frame["has_contract"] = frame["has_contract"].astype(bool)
     frame["attributes"] = [_json_object(a) for a in frame["attributes"].tolist()]
     return frame
@@ -59,21 +63,48 @@ def _json_object(value: object) -> dict[str, Any]:
 
 
 def _usage_trend(
-    session: Session, lo: int, hi: int, w: FeatureWindows, dialect: str
+    session: Session, w: FeatureWindows, recent_events: pd.Series, dialect: str
 ) -> pd.DataFrame:
-    """Usage and active events in the recent window and the one before it. Per customer, the
-    index is entered at the prior window's start, so only the last two windows' events are
-    read. The windows are nested: prior totals are "since prior start" minus "recent"."""
+    """Usage and active events in the recent window and the one before it, from the recent
+    events packed in each customer's rollup row (`recent_events`, NaN where the rollup
+    cannot answer: those customers' events are read instead). The windows are nested:
+    prior totals are "since prior start" minus "recent"."""
+    recent_after = w.as_of - timedelta(days=w.usage_days)
+    since_after = recent_after - timedelta(days=w.usage_days)
+    packed = recent_events.dropna()
+    sums = window_sums(packed.tolist(), recent_after, since_after)
+    frame = pd.DataFrame(
+        {
+            "usage_recent": sums.usage_recent,
+            "usage_since": sums.usage_since,
+            "events_recent": sums.events_recent,
+            "events_since": sums.events_since,
+        },
+        index=packed.index,
+    )
+    unanswered = recent_events.index[recent_events.isna().to_numpy()]
+    if len(unanswered):
+        query = _usage_from_events(w, unanswered.tolist(), recent_after, since_after, dialect)
+        from_events = labelled_frame(session, query).fillna(0.0)  # SUM over none is NULL
+        frame = pd.concat([frame, from_events.astype(float)]) if len(from_events) else frame
+    frame["usage_prior"] = frame.pop("usage_since") - frame["usage_recent"]
+    frame["events_prior"] = frame.pop("events_since") - frame["events_recent"]
+    return frame
+
+
+def _usage_from_events(
+    w: FeatureWindows, ids: list[int], recent_after: datetime, since_after: datetime, dialect: str
+) -> Select[Any]:
+    """The same sums in SQL: per customer, the index is entered at the prior window's start."""
     e, c = ActivityEvent, Customer
-    recent_from = w.as_of - timedelta(days=w.usage_days)
-    recent = e.occurred_at > at_instant(recent_from)
+    recent = e.occurred_at > at_instant(recent_after)
     usage = e.kind == "usage"
     in_windows = and_(
         e.customer_id == c.id,
-        e.occurred_at > at_instant(recent_from - timedelta(days=w.usage_days)),
+        e.occurred_at > at_instant(since_after),
         e.occurred_at <= at_instant(w.as_of),
     )
-    query = (  # aggregate FILTER: cheaper per event than CASE on SQLite, same on PostgreSQL
+    return (  # aggregate FILTER: cheaper per event than CASE on SQLite, same on PostgreSQL
         select(
             c.id.label("customer_id"),
             func.sum(e.quantity).filter(and_(recent, usage)).label("usage_recent"),
@@ -83,13 +114,12 @@ def _usage_trend(
         )
         .select_from(c)
         .join(e, in_windows)
-        .where(c.id >= lo, c.id < hi, without_index(e.kind, dialect).in_(w.activity_kinds))
+        .where(
+            among(dialect, c.id, ids, "customer_ids"),
+            without_index(e.kind, dialect).in_(w.activity_kinds),
+        )
         .group_by(c.id)
     )
-    frame = labelled_frame(session, query).fillna(0.0)  # SUM over no usage events is NULL
-    frame["usage_prior"] = frame.pop("usage_since") - frame["usage_recent"]
-    frame["events_prior"] = frame.pop("events_since") - frame["events_recent"]
-    return frame
 
 
 def _signals(session: Session, lo: int, hi: int, w: FeatureWindows, dialect: str) -> pd.DataFrame:
@@ -168,7 +198,7 @@ def compute_features(session: Session, lo: int, hi: int, windows: FeatureWindows
     dialect = session.get_bind().dialect.name
     frame = _customers(session, lo, hi, windows)
     parts = [
-        _usage_trend(session, lo, hi, windows, dialect),
+        _usage_trend(session, windows, frame.pop("recent_events"), dialect),
         _signals(session, lo, hi, windows, dialect),
         _episodes(session, lo, hi, dialect),
     ]

@@ -12,6 +12,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from store.activity_tail import tail_days_for
+
 DEFAULT_RULES_PATH = Path(__file__).resolve().parents[2] / "playbooks" / "detection_rules.yaml"
 
 
@@ -99,6 +101,10 @@ class DetectionRules(_Strict):
                             "(feature windows are the same for every segment)"
                         )
             self.for_segment(segment)
+
+    def recent_event_days(self) -> int:
+        """Days of recent events the activity rollup keeps per customer for these windows."""
+        return tail_days_for(self.defaults.at_risk.usage_window_days)
 
     @property
     def window_days(self) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from store.models.activity_rollup import (
     DEFAULT_ACTIVITY_KINDS,
+    DEFAULT_TAIL_DAYS,
     ActivityRollupState,
     CustomerActivity,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "CASE_STATUSES",
     "CUSTOMER_STATUSES",
     "DEFAULT_ACTIVITY_KINDS",
+    "DEFAULT_TAIL_DAYS",
     "EVENT_KINDS",
     "FEEDBACK_SOURCES",
     "FLAG_KINDS",

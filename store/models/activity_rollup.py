@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String
+from sqlalchemy import Float, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base, UTCDateTime, utcnow
 
 # What counts as "active" until the detection rules say otherwise (they default to this).
 DEFAULT_ACTIVITY_KINDS = ("purchase", "usage", "login", "payment")
+# Days of recent events kept per customer until the rules say otherwise: two 28-day usage
+# windows and a day (store.activity_tail.tail_days_for).
+DEFAULT_TAIL_DAYS = 57
 
 
 class CustomerActivity(Base):
@@ -35,15 +38,20 @@ class CustomerActivity(Base):
     # Latest event of any kind: the rollup answers for an "as of" instant only at or after it.
     last_event_at: Mapped[datetime] = mapped_column(UTCDateTime)
     negative_amounts: Mapped[int] = mapped_column(Integer, default=0)
+    # The active events of the state's tail_days before last_event_at, packed (see
+    # store/activity_tail.py): a scan sums its usage windows from them.
+    recent_events: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class ActivityRollupState(Base):
-    """One row: which kinds the rollup counts, and the highest event id it has seen (events
-    written around ingestion, by SQL say, are caught up from there at the next scan)."""
+    """One row: which kinds the rollup counts, how many days of recent events it keeps, and
+    the highest event id it has seen (events written around ingestion, by SQL say, are
+    caught up from there at the next scan)."""
 
     __tablename__ = "activity_rollup_state"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_kinds: Mapped[str] = mapped_column(String(400))  # comma-separated, sorted
     max_event_id: Mapped[int] = mapped_column(Integer, default=-1)  # -1: never built
+    tail_days: Mapped[int] = mapped_column(Integer, default=0)  # days of recent_events kept
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

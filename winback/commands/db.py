@@ -53,7 +53,8 @@ def rebuild_activity() -> None:
     (the scan only catches up on events with new ids)."""
     settings = get_settings()
     try:
-        kinds = load_detection_rules(settings).activity_kinds()
+        rules = load_detection_rules(settings)
+        kinds = rules.activity_kinds()
     except SettingError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -65,7 +66,7 @@ def rebuild_activity() -> None:
             raise typer.Exit(1)
         with transaction(runtime.sessions) as session:
             connection = session.connection()
-            report = rebuild_under_lock(connection, kinds)
+            report = rebuild_under_lock(connection, kinds, rules.recent_event_days())
             events = connection.execute(select(func.count()).select_from(ActivityEvent)).scalar()
     finally:
         runtime.engine.dispose()

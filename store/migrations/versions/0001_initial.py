@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 13:20:46.365551
+Create Date: 2026-11-25 13:54:46.364131
 """
 
 from collections.abc import Sequence
@@ -25,6 +25,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('activity_kinds', sa.String(length=400), nullable=False),
     sa.Column('max_event_id', sa.Integer(), nullable=False),
+    sa.Column('tail_days', sa.Integer(), nullable=False),
     sa.Column('updated_at', store.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_activity_rollup_state'))
     )
@@ -156,6 +157,7 @@ def upgrade() -> None:
     sa.Column('last_active_day', sa.Float(), nullable=True),
     sa.Column('last_event_at', store.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('negative_amounts', sa.Integer(), nullable=False),
+    sa.Column('recent_events', sa.LargeBinary(), nullable=True),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_customer_activity_customer_id_customers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('customer_id', name=op.f('pk_customer_activity'))
     )
