@@ -13,13 +13,14 @@
     .venv/bin/python bench/detect.py --customers 100000
     .venv/bin/python bench/detect.py --db /tmp/detect-1m.db   # 1M; reused on the next run
 
-Measured on the 2-core machine, quiet (load ~1): 1M customers / 30.0M events, 2 scan
-processes, 50,000 per partition: 9.68 s and 9.74 s (17.8 CPU-s; plan 0.92 s), 161,323 flagged;
-an hour later, same code and store, also quiet: 9.95-10.8 s (19-20 CPU-s) over 14 runs;
-naive pandas 111 s in the same run (11.5x). 25,000 per partition: 10.14 s; 12,500: 11.67 s.
-Before the rollup and the process pool (threads, events walked per scan): 54.6 s, 46.5 CPU-s,
-the same 161,323 flags. Rollup built in one pass over 30M events: 23 s (ingestion pays it
-per file, for the customers the file touched).
+Measured on the 2-core machine with other jobs paused: 1M customers / 30.0M events, 2 scan
+processes, 50,000 per partition: 7.35 s (13.6 CPU-s; plan 0.57 s), 161,323 flagged; naive
+pandas 110 s in the same run (15.0x). A/B at the same hour against the code this session
+started from (usage windows read per customer from the event index, numeric BG/NBD gradient,
+collector on): 7.54/8.39 s vs 11.97/12.61 s, the same flags. That older code had measured
+9.6-10.8 s on a faster hour of the same machine, and 54.6 s before the rollup and the process
+pool. Rollup rebuilt from 30M events, recent events packed: 58 s (ingestion pays it per file,
+for the customers the file touched).
 """
 
 from __future__ import annotations
