@@ -5,8 +5,12 @@ labelled CSV; the teacher and the student see only the fold's training rows. Per
 teacher and student accuracy, macro-F1 and texts/s on one thread (best of 3, from raw strings).
 Teacher weights and logits are cached under --work-dir (never committed), so student variants
 can be re-run without fine-tuning again. Needs the `embeddings-train` extra (torch).
+With --test-split the held-out rows are the official test split (evaluation only): the teacher
+is fine-tuned on all of train, or with --folds the folds' cached teachers are reused;
+--extra-teachers averages other teachers' probabilities into the students' targets.
+The steps themselves are in classifiers/text/teacher_experiment.py.
 Usage: nice -n 19 python scripts/train_teacher_student.py --folds 0 [--epochs 3] [--augment 4]
-       nice -n 19 python scripts/train_teacher_student.py --test-split bench/data/banking77/test.csv
+       nice -n 19 python scripts/train_teacher_student.py --test-split TEST.csv [--folds 0,1]
 """
 
 from __future__ import annotations
@@ -20,161 +24,21 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
-from sklearn.metrics import accuracy_score, f1_score  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
 from classifiers.text.data import read_labelled_csv  # noqa: E402
-from classifiers.text.teacher_augment import augment  # noqa: E402
-from classifiers.text.teacher_model import TeacherClassifier, TeacherOptions  # noqa: E402
+from classifiers.text.teacher_experiment import (  # noqa: E402
+    ensemble_phase,
+    scores,
+    student_phase,
+    teacher_phase,
+    teacher_vectors,
+)
+from classifiers.text.teacher_model import TeacherOptions  # noqa: E402
 from classifiers.text.teacher_student import StudentOptions  # noqa: E402
-
-
-def texts_per_second(predict: Callable[[list[str]], object], texts: list[str]) -> float:
-    """Best of 3 timings of predict over all texts (raw strings in, labels out)."""
-    rates = []
-    for _ in range(3):
-        started = time.perf_counter()
-        predict(texts)
-        rates.append(len(texts) / (time.perf_counter() - started))
-    return max(rates)
-
-
-def scores(truth: Sequence[str], predicted: Sequence[str]) -> dict[str, float]:
-    return {
-        "accuracy": round(100 * accuracy_score(truth, predicted), 2),
-        "macro_f1": round(100 * f1_score(truth, predicted, average="macro"), 2),
-    }
-
-
-def teacher_phase(
-    fold_dir: Path,
-    train_texts: list[str],
-    train_labels: list[str],
-    test_texts: list[str],
-    options: TeacherOptions,
-    per_text: int,
-) -> dict:
-    """Fine-tune (or reload) the fold's teacher; cache its logits on train, variants and test."""
-    import torch
-
-    cache = fold_dir / f"logits-aug{per_text}.npz"
-    summary_file = fold_dir / "teacher.json"
-    if cache.is_file() and summary_file.is_file():
-        return json.loads(summary_file.read_text(encoding="utf-8"))
-    teacher_dir = fold_dir / "teacher"
-    started = time.perf_counter()
-    if (teacher_dir / "teacher.safetensors").is_file():
-        teacher = TeacherClassifier.load(teacher_dir, options)
-        earlier = json.loads(summary_file.read_text(encoding="utf-8"))
-        train_seconds = earlier["train_seconds"]
-        teacher.epoch_seconds_ = earlier["epoch_seconds"]
-    else:
-        teacher = TeacherClassifier(options).fit(train_texts, train_labels)
-        train_seconds = round(time.perf_counter() - started, 1)
-        teacher.save(teacher_dir)
-        epochs = [round(seconds, 1) for seconds in teacher.epoch_seconds_]
-        trained = {"train_seconds": train_seconds, "epoch_seconds": epochs}
-        summary_file.write_text(json.dumps(trained), encoding="utf-8")
-    variants = augment(train_texts, per_text, seed=0)
-    started = time.perf_counter()
-    train_logits, variant_logits = teacher.logits(train_texts), teacher.logits(variants)
-    label_seconds = round(time.perf_counter() - started, 1)
-    test_logits = teacher.logits(test_texts)
-    predicted = [teacher.classes_[i] for i in test_logits.argmax(axis=1)]
-    np.savez(
-        cache,
-        train=train_logits,
-        variants=variant_logits,
-        test=test_logits,
-        variant_texts=np.array(variants, dtype=np.str_),
-    )
-    torch.set_num_threads(1)
-    sample = test_texts[:500]
-    speed = texts_per_second(teacher.predict, sample)
-    torch.set_num_threads(options.threads)
-    summary = {
-        "classes": teacher.classes_,
-        "train_seconds": train_seconds,
-        "epoch_seconds": [round(s, 1) for s in teacher.epoch_seconds_],
-        "label_seconds_train_and_variants": label_seconds,
-        "texts_per_s_1_thread": round(speed, 1),
-        "test": predicted,
-    }
-    summary_file.write_text(json.dumps(summary), encoding="utf-8")
-    return summary
-
-
-def teacher_vectors(fold_dir: Path, pca_dims: int = 256) -> Path:
-    """Static vectors distilled (model2vec) from the fold's fine-tuned encoder, made once."""
-    out = fold_dir / "teacher-vectors"
-    if not (out / "vectors.npz").is_file():
-        from model2vec.distill import distill
-
-        from classifiers.text.static_embeddings import StaticEmbedder
-
-        started = time.perf_counter()
-        static = distill(str(fold_dir / "teacher" / "encoder"), pca_dims=pca_dims)
-        StaticEmbedder(static.tokenizer, np.asarray(static.embedding, np.float32)).save(out)
-        print(f"  teacher vectors distilled in {time.perf_counter() - started:.0f} s", flush=True)
-    return out
-
-
-def student_phase(
-    fold_dir: Path,
-    teacher: dict,
-    per_text: int,
-    embedder_dir: Path,
-    train_texts: list[str],
-    train_labels: list[str],
-    test_texts: list[str],
-    test_labels: list[str],
-    all_texts: list[str],
-    which: Sequence[str],
-    student_options: StudentOptions,
-) -> None:
-    """Fit each student on the fold's training rows and the teacher's logits; print its scores."""
-    from classifiers.text.blend import EmbeddingBlendModel
-    from classifiers.text.static_embeddings import StaticEmbedder
-    from classifiers.text.teacher_student import SoftLinearStudent, hard_label_student
-
-    embedder = StaticEmbedder.load(embedder_dir)
-    with np.load(fold_dir / f"logits-aug{per_text}.npz", allow_pickle=False) as cached:
-        train_logits, variant_logits = cached["train"], cached["variants"]
-        variants = [str(text) for text in cached["variant_texts"]]
-    classes = teacher["classes"]
-    makers: dict[str, Callable[[], object]] = {
-        "blend": lambda: EmbeddingBlendModel(embedder).fit(train_texts, train_labels),
-        "hard": lambda: hard_label_student(
-            embedder,
-            train_texts,
-            train_labels,
-            variants,
-            [classes[i] for i in variant_logits.argmax(axis=1)],
-        ),
-        "self": lambda: hard_label_student(
-            embedder,
-            train_texts,
-            train_labels,
-            variants,
-            [train_labels[i // per_text] for i in range(len(variants))],
-        ),
-        "soft": lambda: SoftLinearStudent(embedder, student_options).fit(
-            train_texts, train_labels, classes, train_logits, variants, variant_logits
-        ),
-    }
-    for name in which:
-        started = time.perf_counter()
-        model = makers[name]()
-        train_seconds = time.perf_counter() - started
-        result = scores(test_labels, model.predict(test_texts))  # type: ignore[attr-defined]
-        result["texts_per_s_1_thread"] = round(texts_per_second(model.predict, all_texts))  # type: ignore[attr-defined]
-        result["train_seconds"] = round(train_seconds, 1)
-        print(f"  student {name}: {json.dumps(result)}", flush=True)
 
 
 def student_options(args: argparse.Namespace) -> StudentOptions:
@@ -211,6 +75,14 @@ def run_split(
     shown = {k: v for k, v in teacher.items() if k not in ("classes", "test")}
     shown.update(scores(held_out[1], teacher["test"]))
     print(f"{name} teacher: {json.dumps(shown)}", flush=True)
+    logits_file = None
+    if args.extra_teachers:
+        texts = {"train": np.array(train[0], np.str_), "test": np.array(held_out[0], np.str_)}
+        np.savez(fold_dir / "texts.npz", **texts)
+        others = [Path(d) for d in args.extra_teachers.split(",")]
+        teacher, logits_file = ensemble_phase(fold_dir, teacher, others, args.augment, options)
+        shown = {"teachers": teacher["teachers"], **scores(held_out[1], teacher["test"])}
+        print(f"{name} teacher ensemble: {json.dumps(shown)}", flush=True)
     if args.teacher_only:
         return
     student_phase(
@@ -223,6 +95,7 @@ def run_split(
         timing_texts,
         args.students.split(","),
         student_options(args),
+        logits_file,
     )
 
 
@@ -233,7 +106,11 @@ def main() -> None:
     )
     parser.add_argument("--text-col", default="text")
     parser.add_argument("--label-col", default="category")
-    parser.add_argument("--folds", default="0", help="comma-separated fold numbers, 0-4")
+    parser.add_argument(
+        "--folds",
+        help="comma-separated fold numbers, 0-4 (default 0); with --test-split: score the "
+        "teachers already trained on these folds' training rows on the test split",
+    )
     parser.add_argument(
         "--test-split",
         type=Path,
@@ -252,6 +129,11 @@ def main() -> None:
     parser.add_argument("--work-dir", type=Path, default=Path(".winback/teacher"))
     parser.add_argument("--teacher-only", action="store_true")
     parser.add_argument(
+        "--extra-teachers",
+        help="comma-separated teacher/ folders of other fine-tuned teachers (trained on train "
+        "rows only); students learn from the mean of all teachers' probabilities",
+    )
+    parser.add_argument(
         "--teacher-vectors",
         action="store_true",
         help="students use vectors distilled from the fine-tuned encoder, not --embeddings",
@@ -267,17 +149,25 @@ def main() -> None:
     rows = read_labelled_csv(args.data, args.text_col, args.label_col)
     run = f"e{args.epochs}-lr{args.lr:g}-head{args.head_lr:g}-len{args.max_length}"
     run_dir = args.work_dir / (run if args.seed == 0 else f"{run}-seed{args.seed}")
-    if args.test_split:
-        test = read_labelled_csv(args.test_split, args.text_col, args.label_col)
-        train = (rows.texts, rows.labels)
-        held_out = (test.texts, test.labels)
-        run_split(
-            args, "all train -> test split", run_dir / "all-train", train, held_out, rows.texts
-        )
-        return
     texts, labels = np.array(rows.texts, dtype=object), np.array(rows.labels, dtype=object)
     folds = list(StratifiedKFold(n_splits=5, shuffle=True, random_state=0).split(texts, labels))
-    for fold in (int(f) for f in args.folds.split(",")):
+    chosen = [int(f) for f in (args.folds or "0").split(",")]
+    if args.test_split:
+        test = read_labelled_csv(args.test_split, args.text_col, args.label_col)
+        held_out = (test.texts, test.labels)
+        if args.folds is None:
+            train = (rows.texts, rows.labels)
+            name = "all train -> test split"
+            run_split(args, name, run_dir / "all-train", train, held_out, rows.texts)
+            return
+        for fold in chosen:
+            eval_dir = run_dir / f"fold-{fold}-test-split"
+            reuse_fold_teacher(run_dir / f"fold-{fold}", eval_dir)
+            train = (list(texts[folds[fold][0]]), list(labels[folds[fold][0]]))
+            name = f"fold {fold} training rows -> test split"
+            run_split(args, name, eval_dir, train, held_out, rows.texts)
+        return
+    for fold in chosen:
         train_rows, test_rows = folds[fold]
         run_split(
             args,
@@ -287,6 +177,19 @@ def main() -> None:
             (list(texts[test_rows]), list(labels[test_rows])),
             list(texts),
         )
+
+
+def reuse_fold_teacher(fold_dir: Path, eval_dir: Path) -> None:
+    """Point eval_dir at the fold's trained teacher (and its vectors) instead of training again."""
+    eval_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("teacher", "teacher-vectors"):
+        if (fold_dir / name).is_dir() and not (eval_dir / name).exists():
+            (eval_dir / name).symlink_to((fold_dir / name).resolve(), target_is_directory=True)
+    summary = eval_dir / "teacher.json"
+    if (fold_dir / "teacher.json").is_file() and not summary.is_file():
+        trained = json.loads((fold_dir / "teacher.json").read_text(encoding="utf-8"))
+        kept = {key: trained[key] for key in ("train_seconds", "epoch_seconds")}
+        summary.write_text(json.dumps(kept), encoding="utf-8")
 
 
 if __name__ == "__main__":
