@@ -115,7 +115,7 @@ def window_sums(
     packed: Sequence[bytes], recent_after: datetime, since_after: datetime
 ) -> WindowSums:
     """Sum each customer's packed events after the window edges (strictly, like the SQL)."""
-    lengths = np.fromiter((len(p) for p in packed), dtype=np.int64, count=len(packed))
+    lengths = np.fromiter(map(len, packed), dtype=np.int64, count=len(packed))
     table = np.frombuffer(b"".join(packed), dtype=PACKED)
     owner = np.repeat(np.arange(len(packed)), lengths // PACKED.itemsize)
     since = table["at_us"] > micros(since_after)

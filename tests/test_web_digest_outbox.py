@@ -125,7 +125,14 @@ def test_the_digest_reads_well_in_a_browser(
     settings = Settings(data_dir=tmp_path, public_url="http://room.example")
     with sqlite_sessions() as session:
         figures = week_figures(session, seeded.today, 7)
-    delivery = asyncio.run(DigestActivities(sqlite_sessions, settings, None).post(figures))
+    # A loop of its own, never made current: asyncio.run would clear the thread's event loop,
+    # which the async tests after this one share (session loop scope).
+    own_loop = asyncio.new_event_loop()
+    try:
+        post = DigestActivities(sqlite_sessions, settings, None).post(figures)
+        delivery = own_loop.run_until_complete(post)
+    finally:
+        own_loop.close()
     write(tmp_path / "outbox", "digest-2020-01-05.json", "not json")
     with serve(dashboard_app(sqlite_engine, tmp_path)) as base_url, chromium() as browser:
         page = browser.new_page()
