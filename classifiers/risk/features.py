@@ -1,10 +1,10 @@
 """Per-customer features, computed in the database with set-based GROUP BY queries.
 
-Per partition: the customers with their activity rollup (one row each, kept current at
-ingest; the events themselves only where the rollup cannot answer for `as_of`), one pass over
-the last two usage windows (the index is entered per customer at the window start), the few
-signal events through the kind index, rescue cases and classified feedback. Works on SQLite
-and PostgreSQL; nothing iterates over events in Python. Times are turned into "days since
+Per partition: the customers joined to their activity rollup row (kept current at ingest;
+the events themselves only where the rollup cannot answer for `as_of`), the last two usage
+windows summed with numpy from the recent events packed in that row, the few signal events
+through the kind index, rescue cases and classified feedback. Works on SQLite and
+PostgreSQL; nothing iterates over events in Python. Times are turned into "days since
 the Unix epoch" inside SQL so both backends return plain numbers. The "as of" instant is a
 parameter: events after it are ignored (and counted), which makes a scan reproducible for
 any past day.
