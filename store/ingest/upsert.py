@@ -1,7 +1,8 @@
 """Write validated records by natural key: insert the new, update the changed, skip the rest.
 
-Each chunk costs one SELECT of the keys it holds, one bulk INSERT ... ON CONFLICT DO NOTHING
-(SQLite and PostgreSQL dialects), and one UPDATE executemany per set of changed fields.
+Each chunk costs one SELECT of the keys it holds, one bulk insert of the new rows, and one
+UPDATE executemany per set of changed fields. New rows go in by COPY on PostgreSQL
+(store/ingest/pg_copy.py) and by INSERT ... ON CONFLICT DO NOTHING executemany on SQLite.
 The caller owns the transaction, so a failure leaves nothing half-written.
 """
 
@@ -22,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.dml import Insert
 
 from store.db import conflict_insert
+from store.ingest.pg_copy import CopyInserter
 from store.ingest.schemas.base import KindSchema, Record
 from store.sql_lists import among
 
@@ -29,6 +31,8 @@ CHUNK_ROWS = 5000
 # SQLite's default page cache is 2 MB; a large load inserts into indexes at random places,
 # and with a bigger cache for the duration of the load it runs about twice as fast.
 SQLITE_BULK_CACHE_KB = 256 * 1024
+# New rows by COPY on PostgreSQL; bench/ingest.py turns it off to time the executemany path.
+USE_COPY_ON_POSTGRES = True
 
 
 @dataclass
@@ -80,6 +84,11 @@ def upsert(
     counts = WriteCounts()
     table = schema.table
     insert = insert_ignoring_conflicts(connection, table, schema.key)
+    copier = (
+        CopyInserter(connection, table, schema.key)
+        if USE_COPY_ON_POSTGRES and connection.dialect.name == "postgresql"
+        else None
+    )
     for chunk in chunked(records, CHUNK_ROWS):
         existing = _existing(connection, schema, chunk)
         new: list[Record] = []
@@ -99,7 +108,9 @@ def upsert(
                 counts.replaced.append(old)
             else:
                 counts.unchanged += 1
-        if new:
+        if new and copier is not None:
+            counts.inserted += copier.insert(new)
+        elif new:
             connection.execute(insert, new)
             counts.inserted += len(new)
         for names, params_list in changed.items():

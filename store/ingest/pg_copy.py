@@ -1,0 +1,109 @@
+"""New rows into PostgreSQL with COPY: the fast path for large imports.
+
+psycopg's executemany sends one INSERT per row; COPY streams a whole chunk in one command.
+Rows go to a temporary table first, then `INSERT ... SELECT ... ON CONFLICT (key) DO NOTHING`
+moves them into the real table, so two imports of the same keys at once still store each
+key once and neither fails. Values pass through each column's own bind processor and the
+model's Python-side defaults are filled in here, so what is stored is exactly what
+SQLAlchemy's INSERT would have stored (UTC times, JSON text, booleans, NULLs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Column, Connection, Table
+
+Row = dict[str, object]
+
+
+class CopyInserter:
+    """Inserts chunks of new rows into one table through a per-transaction temporary table.
+
+    The temporary table holds only the insertable columns (`CREATE TABLE AS ... WITH NO DATA`
+    rather than `LIKE ... INCLUDING DEFAULTS`, which would copy the id column's NOT NULL and
+    sequence default and draw an id from the real sequence for every staged row). It is
+    made on first use and dropped at commit.
+    """
+
+    def __init__(self, connection: Connection, table: Table, key: str) -> None:
+        if connection.dialect.name != "postgresql":
+            raise ValueError(f"COPY needs PostgreSQL, not {connection.dialect.name}")
+        self.connection = connection
+        self.table = table
+        self.key = key
+        self.staging = f"winback_copy_{table.name}"
+        self.insertable = [c for c in table.columns if not _is_generated_id(c)]
+        self._created = False
+
+    def insert(self, rows: Sequence[Row]) -> int:
+        """Insert `rows` whose key is not stored yet; returns how many were inserted."""
+        if not rows:
+            return 0
+        self._create_staging()
+        names = self._columns_for(rows)
+        defaults = {name: _python_default(self.table.c[name]) for name in names}
+        dialect = self.connection.dialect
+        processors = [self.table.c[name].type.bind_processor(dialect) for name in names]
+        column_list = ", ".join(f'"{name}"' for name in names)
+        driver = self.connection.connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor:
+            with cursor.copy(f"COPY {self.staging} ({column_list}) FROM STDIN") as copy:
+                for row in rows:
+                    values = [
+                        row[name] if name in row else defaults[name]() for name in names
+                    ]
+                    copy.write_row(
+                        [v if p is None else p(v) for p, v in zip(processors, values, strict=True)]
+                    )
+            cursor.execute(
+                f'INSERT INTO {self.table.name} ({column_list}) SELECT {column_list} '
+                f'FROM {self.staging} ON CONFLICT ("{self.key}") DO NOTHING'
+            )
+            inserted = cursor.rowcount
+            cursor.execute(f"TRUNCATE {self.staging}")
+        return inserted
+
+    def _create_staging(self) -> None:
+        if self._created:
+            return
+        columns = ", ".join(f'"{c.name}"' for c in self.insertable)
+        # IF NOT EXISTS: a second upsert in the same transaction finds it already there.
+        self.connection.exec_driver_sql(
+            f"CREATE TEMP TABLE IF NOT EXISTS {self.staging} ON COMMIT DROP AS "
+            f"SELECT {columns} FROM {self.table.name} WITH NO DATA"
+        )
+        self.connection.exec_driver_sql(f"TRUNCATE {self.staging}")
+        self._created = True
+
+    def _columns_for(self, rows: Sequence[Row]) -> list[str]:
+        """The columns rows give, plus those the model fills itself (as its INSERT would)."""
+        given = {name for row in rows for name in row}
+        unknown = given - {c.name for c in self.insertable}
+        if unknown:
+            raise ValueError(f"{self.table.name} has no column(s) {', '.join(sorted(unknown))}")
+        return [
+            c.name for c in self.insertable if c.name in given or c.default is not None
+        ]
+
+
+def _is_generated_id(column: Column[Any]) -> bool:
+    return bool(column.primary_key and column.autoincrement in (True, "auto")) and (
+        column.type.python_type is int
+    )
+
+
+def _python_default(column: Column[Any]) -> Callable[[], object]:
+    """What SQLAlchemy would put in the column when an INSERT leaves it out."""
+    default = column.default
+    if default is None:
+        return lambda: None
+    if default.is_scalar:  # type: ignore[attr-defined]
+        value = default.arg  # type: ignore[attr-defined]
+        return lambda: value
+    if default.is_callable:  # type: ignore[attr-defined]
+        make = default.arg  # type: ignore[attr-defined]
+        return lambda: make(None)  # SQLAlchemy wraps zero-argument callables to take a context
+    raise ValueError(f"{column.table.name}.{column.name}: SQL defaults are not supported by COPY")
