@@ -24,6 +24,7 @@ from store.models.rescue import (
     RescueEvent,
     TaskMessage,
 )
+from store.models.slack_requests import SeenSlackRequest
 from store.models.team import ROLES, TeamMember
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "ModelVersion",
     "RescueCase",
     "RescueEvent",
+    "SeenSlackRequest",
     "SpikeAlert",
     "TaskMessage",
     "TeamMember",

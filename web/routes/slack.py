@@ -12,6 +12,7 @@ from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 
 from web.slack.app import SlackNotConfigured, build_bolt_app
 from web.slack.context import CONTEXT_KEY, SlackDeps
+from web.slack.replay_store import StoredReplayGuard
 from winback.runtime import Runtime
 
 
@@ -19,7 +20,7 @@ def register(app: FastAPI) -> None:
     runtime: Runtime = app.state.runtime
     try:
         handler: AsyncSlackRequestHandler | None = AsyncSlackRequestHandler(
-            build_bolt_app(runtime.settings)
+            build_bolt_app(runtime.settings, StoredReplayGuard(runtime.sessions))
         )
         problem = ""
     except SlackNotConfigured as exc:

@@ -6,7 +6,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from web.slack import modal_submissions, task_actions
-from web.slack.replay import ReplayGuard, refuse_replays
+from web.slack.replay import ReplayGuard, SignatureGuard, refuse_replays
 from winback.settings import Settings
 
 LISTENER_GROUPS = (task_actions, modal_submissions)
@@ -16,8 +16,9 @@ class SlackNotConfigured(RuntimeError):
     """Slack settings are missing; the endpoint answers 503 with this message."""
 
 
-def build_bolt_app(settings: Settings, guard: ReplayGuard | None = None) -> AsyncApp:
-    """Bolt verifying Slack's signature, refusing replays, with all rescue listeners."""
+def build_bolt_app(settings: Settings, guard: SignatureGuard | None = None) -> AsyncApp:
+    """Bolt verifying Slack's signature, refusing replays (in this process unless `guard`
+    says otherwise), with all rescue listeners."""
     if settings.slack_bot_token is None or settings.slack_signing_secret is None:
         raise SlackNotConfigured(
             "Slack is not configured: set WINBACK_SLACK_BOT_TOKEN and "

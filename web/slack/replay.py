@@ -2,9 +2,9 @@
 
 Bolt already rejects bad signatures and timestamps older than five minutes; within those five
 minutes a captured request would still verify, so every verified signature is remembered for
-the window and a second arrival gets 401. The memory is per process and bounded: deployments
-with several web replicas should keep these signatures in a shared cache (e.g. Redis SET NX
-with a 5-minute expiry) instead.
+the window and a second arrival gets 401. ReplayGuard remembers in this process (bounded);
+the web app uses StoredReplayGuard (web/slack/replay_store.py), which keeps them in the store
+every replica shares.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
@@ -20,8 +21,15 @@ REPLAY_WINDOW_SECONDS = 5 * 60  # bolt's own timestamp tolerance
 MAX_REMEMBERED = 10_000
 
 
+class SignatureGuard(Protocol):
+    async def admit(self, signature: str) -> bool:
+        """True the first time `signature` arrives within the window, False on a replay."""
+        ...
+
+
 class ReplayGuard:
-    """Remembers signatures for the replay window, oldest forgotten first when full."""
+    """Remembers signatures for the replay window in this process, oldest forgotten first
+    when full."""
 
     def __init__(
         self,
@@ -37,6 +45,9 @@ class ReplayGuard:
     def __len__(self) -> int:
         return len(self._seen)
 
+    async def admit(self, signature: str) -> bool:
+        return self.first_time(signature)  # on the event loop: check and insert are atomic
+
     def first_time(self, signature: str) -> bool:
         """True the first time `signature` arrives within the window, False on a replay."""
         now = self._clock()
@@ -51,7 +62,7 @@ class ReplayGuard:
 
 
 def refuse_replays(
-    guard: ReplayGuard,
+    guard: SignatureGuard,
 ) -> Callable[..., Awaitable[BoltResponse | None]]:
     """A bolt middleware (runs after bolt's signature check) answering replays with 401."""
 
@@ -59,7 +70,7 @@ def refuse_replays(
         req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
         signatures = req.headers.get("x-slack-signature") or []
-        if not signatures or not guard.first_time(signatures[0]):
+        if not signatures or not await guard.admit(signatures[0]):
             return BoltResponse(status=401, body='{"error": "replayed request refused"}')
         await next()
         return None

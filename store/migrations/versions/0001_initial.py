@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 13:54:46.364131
+Create Date: 2026-11-25 14:19:40.868626
 """
 
 from collections.abc import Sequence
@@ -90,6 +90,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('model_versions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_model_versions_status'), ['status'], unique=False)
+
+    op.create_table('seen_slack_requests',
+    sa.Column('signature', sa.String(length=128), nullable=False),
+    sa.Column('seen_at', store.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('signature', name=op.f('pk_seen_slack_requests'))
+    )
+    with op.batch_alter_table('seen_slack_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_seen_slack_requests_seen_at'), ['seen_at'], unique=False)
 
     op.create_table('spike_alerts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -353,6 +361,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_spike_alerts_category_id'))
 
     op.drop_table('spike_alerts')
+    with op.batch_alter_table('seen_slack_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_seen_slack_requests_seen_at'))
+
+    op.drop_table('seen_slack_requests')
     with op.batch_alter_table('model_versions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_model_versions_status'))
 
