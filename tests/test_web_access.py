@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.support.dashboard_seed import seed_dashboard
 from tests.support.web_app import LEADER, MEMBERS, OPS, csrf_of, dashboard_app, sign_in
+from web.auth import ANONYMOUS, SESSION_SECONDS, Access, User
 
 HTML = {"accept": "text/html"}
 
@@ -82,8 +83,37 @@ def test_forms_need_a_matching_csrf_token(sqlite_engine: Engine,
 
 def test_session_cookie_cannot_be_forged(sqlite_engine: Engine, tmp_path: Path) -> None:
     with TestClient(dashboard_app(sqlite_engine, tmp_path)) as web:
-        web.cookies.set("wb_session", "leader,ops|ana|" + "f" * 64)
+        web.cookies.set("wb_session", "leader,ops|ana|9999999999|" + "f" * 64)
         assert web.get("/", headers=HTML, follow_redirects=False).status_code == 303
+
+
+def test_a_shared_session_secret_signs_in_on_every_replica(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """Two replicas with the same WINBACK_SESSION_SECRET accept each other's sessions (and a
+    restart keeps them); a replica with its own random key does not."""
+    first = dashboard_app(sqlite_engine, tmp_path, session_secret="shared-secret")
+    second = dashboard_app(sqlite_engine, tmp_path, session_secret="shared-secret")
+    stranger = dashboard_app(sqlite_engine, tmp_path)
+    with TestClient(first) as web:
+        sign_in(web, LEADER)
+        cookie = web.cookies["wb_session"]
+    for replica, accepted in ((second, True), (stranger, False)):
+        with TestClient(replica) as web:
+            web.cookies.set("wb_session", cookie)
+            status = web.get("/", headers=HTML, follow_redirects=False).status_code
+            assert (status == 200) is accepted, status
+
+
+def test_an_expired_session_is_refused_even_if_the_browser_sends_it() -> None:
+    clock = [1_000_000.0]
+    access = Access(tokens={"t": User(roles=frozenset({"leader"}))}, clock=lambda: clock[0])
+    cookie = access.session_cookie(User(roles=frozenset({"leader"})))
+    assert access.user_from_cookie(cookie).has("leader")
+    clock[0] += SESSION_SECONDS + 1
+    assert access.user_from_cookie(cookie) == ANONYMOUS
+    roles, handle, expires, mac = cookie.split("|")  # a later expiry needs a new signature
+    assert access.user_from_cookie(f"{roles}|{handle}|{int(expires) + 10**6}|{mac}") == ANONYMOUS
 
 
 def test_no_tokens_means_local_admin_with_banner(sqlite_engine: Engine, tmp_path: Path) -> None:

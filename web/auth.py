@@ -6,9 +6,11 @@ team-member handle -> token, grants `member` acting as that handle (own tasks). 
 is configured at all the app is the embedded demo on localhost and everyone is an all-roles
 "local admin" (the layout shows a banner saying so).
 
-Sessions are a cookie `wb_session` = "<roles>|<handle>|<hmac>" signed with a per-process key;
-forms carry a CSRF token that is an HMAC of the session cookie (or, for the local admin, of a
-random `wb_csrf` cookie), so a cross-site form post cannot forge it.
+Sessions are a cookie `wb_session` = "<roles>|<handle>|<expires>|<hmac>", signed with a key
+from WINBACK_SESSION_SECRET (shared by every replica; else random per process) and refused
+after its expiry even if a browser keeps sending it. Forms carry a CSRF token that is an HMAC
+of the session cookie (or, for the local admin, of a random `wb_csrf` cookie), so a
+cross-site form post cannot forge it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi import HTTPException, Request
@@ -26,6 +30,7 @@ ROLES = ("leader", "ops", "member")
 SESSION_COOKIE = "wb_session"
 CSRF_COOKIE = "wb_csrf"
 CSRF_FIELD = "csrf_token"
+SESSION_SECONDS = 12 * 3600
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class Access:
 
     tokens: dict[str, User] = field(default_factory=dict)
     key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    clock: Callable[[], float] = time.time
 
     @property
     def open_mode(self) -> bool:
@@ -69,16 +75,27 @@ class Access:
         return hmac.new(self.key, text.encode(), hashlib.sha256).hexdigest()
 
     def session_cookie(self, user: User) -> str:
-        payload = f"{','.join(sorted(user.roles))}|{user.handle or ''}"
+        expires = int(self.clock()) + SESSION_SECONDS
+        payload = f"{','.join(sorted(user.roles))}|{user.handle or ''}|{expires}"
         return f"{payload}|{self.sign(payload)}"
 
     def user_from_cookie(self, cookie: str | None) -> User:
-        if not cookie or cookie.count("|") != 2:
+        if not cookie or cookie.count("|") != 3:
             return ANONYMOUS
-        roles, handle, mac = cookie.split("|")
-        if not hmac.compare_digest(mac, self.sign(f"{roles}|{handle}")):
+        roles, handle, expires, mac = cookie.split("|")
+        if not hmac.compare_digest(mac, self.sign(f"{roles}|{handle}|{expires}")):
+            return ANONYMOUS
+        if not expires.isdigit() or int(expires) <= self.clock():
             return ANONYMOUS
         return User(roles=frozenset(r for r in roles.split(",") if r), handle=handle or None)
+
+
+def session_key(settings: Settings) -> bytes:
+    """The cookie-signing key: derived from WINBACK_SESSION_SECRET, else random."""
+    if settings.session_secret and settings.session_secret.get_secret_value():
+        secret = settings.session_secret.get_secret_value().encode()
+        return hashlib.sha256(b"winback dashboard session\0" + secret).digest()
+    return secrets.token_bytes(32)
 
 
 def access_from_settings(settings: Settings, member_tokens: dict[str, str] | None = None) -> Access:
@@ -93,7 +110,7 @@ def access_from_settings(settings: Settings, member_tokens: dict[str, str] | Non
     for handle, token in member_tokens.items():
         if token:
             tokens[token] = User(roles=frozenset({"member"}), handle=handle)
-    return Access(tokens=tokens)
+    return Access(tokens=tokens, key=session_key(settings))
 
 
 def get_access(request: Request) -> Access:

@@ -51,6 +51,12 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='Account members\' dashboard tokens as JSON, handle -> token: {"ana": "t1"}.',
     )
+    session_secret: SecretStr | None = Field(
+        None,
+        description="Key that signs dashboard sign-in cookies; set the same value on every web "
+        "replica so a session works on all of them and survives restarts. Unset: a random key "
+        "per process.",
+    )
     playbook_path: Path | None = Field(None, description="Rescue playbook YAML; default shipped.")
     taxonomy_path: Path | None = Field(None, description="Taxonomy YAML; default shipped.")
     detection_rules: Path | None = Field(

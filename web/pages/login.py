@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from web.auth import SESSION_COOKIE, check_csrf, get_access
+from web.auth import SESSION_COOKIE, SESSION_SECONDS, check_csrf, get_access
 from web.pages.common import render
 
 
@@ -29,7 +29,7 @@ def login(request: Request, token: str = Form(""), next: str = Form("/"),
     target = "/tasks" if user.roles == frozenset({"member"}) and next == "/" else next
     response = RedirectResponse(_safe_next(target), status_code=303)
     response.set_cookie(SESSION_COOKIE, access.session_cookie(user), httponly=True,
-                        samesite="strict", max_age=12 * 3600)
+                        samesite="strict", max_age=SESSION_SECONDS)
     return response
 
 
