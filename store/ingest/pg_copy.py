@@ -3,7 +3,9 @@
 psycopg's executemany sends one INSERT per row; COPY streams a whole chunk in one command.
 Rows go to a temporary table first, then `INSERT ... SELECT ... ON CONFLICT (key) DO NOTHING`
 moves them into the real table, so two imports of the same keys at once still store each
-key once and neither fails. Values pass through each column's own bind processor and the
+key once and neither fails. Keys are inserted in one order (byte order, as Python sorts
+`str`; upsert sorts the records on PostgreSQL) so two such imports wait for each other
+instead of deadlocking. Values pass through each column's own bind processor and the
 model's Python-side defaults are filled in here, so what is stored is exactly what
 SQLAlchemy's INSERT would have stored (UTC times, JSON text, booleans, NULLs).
 """
@@ -52,15 +54,14 @@ class CopyInserter:
         with driver.cursor() as cursor:
             with cursor.copy(f"COPY {self.staging} ({column_list}) FROM STDIN") as copy:
                 for row in rows:
-                    values = [
-                        row[name] if name in row else defaults[name]() for name in names
-                    ]
+                    values = [row[name] if name in row else defaults[name]() for name in names]
                     copy.write_row(
                         [v if p is None else p(v) for p, v in zip(processors, values, strict=True)]
                     )
             cursor.execute(
-                f'INSERT INTO {self.table.name} ({column_list}) SELECT {column_list} '
-                f'FROM {self.staging} ON CONFLICT ("{self.key}") DO NOTHING'
+                f"INSERT INTO {self.table.name} ({column_list}) SELECT {column_list} "
+                f'FROM {self.staging} ORDER BY "{self.key}" COLLATE "C" '
+                f'ON CONFLICT ("{self.key}") DO NOTHING'
             )
             inserted = cursor.rowcount
             cursor.execute(f"TRUNCATE {self.staging}")
@@ -84,9 +85,7 @@ class CopyInserter:
         unknown = given - {c.name for c in self.insertable}
         if unknown:
             raise ValueError(f"{self.table.name} has no column(s) {', '.join(sorted(unknown))}")
-        return [
-            c.name for c in self.insertable if c.name in given or c.default is not None
-        ]
+        return [c.name for c in self.insertable if c.name in given or c.default is not None]
 
 
 def _is_generated_id(column: Column[Any]) -> bool:

@@ -89,6 +89,9 @@ def upsert(
         if USE_COPY_ON_POSTGRES and connection.dialect.name == "postgresql"
         else None
     )
+    if copier is not None:
+        # Every import takes row locks in key order: concurrent ones wait, never deadlock.
+        records = sorted(records, key=lambda record: str(record[schema.key]))
     for chunk in chunked(records, CHUNK_ROWS):
         existing = _existing(connection, schema, chunk)
         new: list[Record] = []
@@ -109,7 +112,9 @@ def upsert(
             else:
                 counts.unchanged += 1
         if new and copier is not None:
-            counts.inserted += copier.insert(new)
+            inserted = copier.insert(new)
+            counts.inserted += inserted
+            counts.unchanged += len(new) - inserted  # a concurrent import stored them first
         elif new:
             connection.execute(insert, new)
             counts.inserted += len(new)
