@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,23 +30,19 @@ NOW = datetime(2024, 6, 1, tzinfo=UTC)
 CLOCK_COLUMNS = {"id", "created_at", "updated_at"}
 
 
-def _engine(url: str) -> Iterator[Engine]:
-    engine = make_engine(url)
-    upgrade(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
+# conftest's `engine` and `sessions`, on PostgreSQL only: COPY is PostgreSQL's path.
+pytestmark = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 
 
 @pytest.fixture
-def pg_engine(postgres_server: str) -> Iterator[Engine]:
-    yield from _engine(create_database(postgres_server))
+def pg_engine(engine: Engine) -> Engine:
+    assert engine.dialect.name == "postgresql"
+    return engine
 
 
 @pytest.fixture
-def pg_sessions(pg_engine: Engine) -> sessionmaker[Session]:
-    return make_sessionmaker(pg_engine)
+def pg_sessions(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    return sessions
 
 
 @pytest.fixture
@@ -129,10 +125,14 @@ def test_copy_stores_what_postgres_executemany_stores(
 ) -> None:
     load(pg_sessions)
     monkeypatch.setattr(upsert_module, "USE_COPY_ON_POSTGRES", False)
-    for engine in _engine(create_database(postgres_server)):
+    engine = make_engine(create_database(postgres_server))
+    try:
+        upgrade(engine)
         plain = make_sessionmaker(engine)
         load(plain)
         assert stored(pg_sessions) == stored(plain)
+    finally:
+        engine.dispose()
 
 
 def _events_file(folder: Path, name: str, numbers: range) -> Path:
