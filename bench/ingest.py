@@ -1,10 +1,14 @@
 """Benchmark: 1M activity events through `winback ingest` vs a plain DB-API executemany.
 
     .venv/bin/python bench/ingest.py [--events 1000000] [--customers 20000]
+    .venv/bin/python bench/ingest.py --postgres            # a throwaway local PostgreSQL
+    .venv/bin/python bench/ingest.py --database-url postgresql+psycopg://user@host:5432
 
-Both load the same synthetic CSV into fresh, migrated SQLite stores in one process. The
-baseline does the least a loader can (csv rows, customer id lookup, a key, executemany); winback
-also validates every field, checks duplicates and future dates, and upserts by natural key.
+Both load the same synthetic CSV into fresh, migrated stores in one process (SQLite files, or
+databases the run creates on one PostgreSQL server). The baseline does the least a loader can
+(csv rows, customer id lookup, a key, executemany); winback also validates every field, checks
+duplicates and future dates, and upserts by natural key. On PostgreSQL winback runs twice, with
+COPY (its path) and with executemany (the path before it), and a plain COPY loader is timed too.
 """
 
 from __future__ import annotations
@@ -12,16 +16,21 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import os
 import random
 import resource
 import sqlite3
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from store.db import make_engine, make_sessionmaker
-from store.ingest import ingest_file
+from store.ingest import IngestReport, ingest_file
+from store.ingest import upsert as upsert_module
 from store.ingest.upsert import SQLITE_BULK_CACHE_KB
 from store.migrate import upgrade
 
@@ -57,6 +66,19 @@ def fresh_store(folder: Path, name: str) -> str:
     return url
 
 
+EVENT_COLUMNS = "event_key, customer_id, occurred_at, kind, quantity, amount"
+
+
+def baseline_rows(events: Path, ids: dict[str, int]) -> Iterator[tuple[object, ...]]:
+    """The events as a plain loader would write them: key, customer id, time, kind, numbers."""
+    with events.open(newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        for c, at, k, q, a, key in reader:
+            digest = key or hashlib.sha256(f"{c}|{at}|{k}".encode()).hexdigest()
+            yield digest, ids[c], at, k, float(q), float(a)
+
+
 def baseline(db_path: Path, events: Path) -> float:
     """csv rows -> executemany INSERT, ids from one dict, one transaction, same pragmas."""
     started = time.perf_counter()
@@ -65,35 +87,162 @@ def baseline(db_path: Path, events: Path) -> float:
     connection.execute("PRAGMA synchronous=NORMAL")
     connection.execute(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KB}")  # as winback's bulk load
     ids = dict(connection.execute("SELECT external_id, id FROM customers"))
-    with events.open(newline="") as handle:
-        reader = csv.reader(handle)
-        next(reader)
-        rows = (
-            (
-                key or hashlib.sha256(f"{c}|{at}|{k}".encode()).hexdigest(),
-                ids[c],
-                at,
-                k,
-                float(q),
-                float(a),
-            )
-            for c, at, k, q, a, key in reader
+    with connection:
+        connection.executemany(
+            f"INSERT INTO activity_events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+            baseline_rows(events, ids),
         )
-        with connection:
-            connection.executemany(
-                "INSERT INTO activity_events (event_key, customer_id, occurred_at, kind, quantity,"
-                " amount) VALUES (?, ?, ?, ?, ?, ?)",
-                rows,
-            )
     count = connection.execute("SELECT count(*) FROM activity_events").fetchone()[0]
     connection.close()
     return count / (time.perf_counter() - started)
+
+
+def postgres_baseline(url: str, events: Path, copy: bool) -> float:
+    """The same rows into PostgreSQL by psycopg executemany (or COPY), one transaction."""
+    import psycopg
+
+    started = time.perf_counter()
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+        ids = dict(connection.execute("SELECT external_id, id FROM customers").fetchall())
+        rows = baseline_rows(events, ids)
+        with connection.cursor() as cursor:
+            if copy:
+                with cursor.copy(f"COPY activity_events ({EVENT_COLUMNS}) FROM STDIN") as out:
+                    for row in rows:
+                        out.write_row(row)
+            else:
+                cursor.executemany(
+                    f"INSERT INTO activity_events ({EVENT_COLUMNS}) "
+                    "VALUES (%s, %s, %s, %s, %s, %s)",
+                    rows,
+                )
+        connection.commit()
+        count = connection.execute("SELECT count(*) FROM activity_events").fetchone()
+    assert count is not None
+    return int(count[0]) / (time.perf_counter() - started)
+
+
+@contextmanager
+def postgres_server(server_url: str | None) -> Iterator[str]:
+    """The server to create the bench's databases on: the one given, or a throwaway one."""
+    if server_url:
+        yield server_url
+        return
+    from tests.support.postgres import postgres_cluster
+
+    with postgres_cluster() as url:
+        yield url
+
+
+class PostgresStores:
+    """Fresh migrated databases on one server, made on demand and all dropped at the end."""
+
+    def __init__(self, server_url: str) -> None:
+        self.server_url = server_url
+        self.made: list[str] = []
+
+    def new(self, customers: Path) -> str:
+        """A new database holding the bench's customers."""
+        from tests.support.postgres import create_database
+
+        url = create_database(self.server_url)
+        self.made.append(url)
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            ingest_file(make_sessionmaker(engine), customers, "customers")
+        finally:
+            engine.dispose()
+        return url
+
+    def drop_all(self) -> None:
+        import psycopg
+
+        admin = self.server_url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(f"{admin}/postgres", autocommit=True) as connection:
+            for url in self.made:
+                connection.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"')
+
+
+def load_events(url: str, events: Path, use_copy: bool = True) -> IngestReport:
+    """`winback ingest` of the events, by COPY or by the executemany path before it."""
+    upsert_module.USE_COPY_ON_POSTGRES = use_copy
+    engine = make_engine(url)
+    try:
+        return ingest_file(make_sessionmaker(engine), events, "events")
+    finally:
+        upsert_module.USE_COPY_ON_POSTGRES = True
+        engine.dispose()
+
+
+def line(label: str, rate: float, seconds: float) -> None:
+    print(f"{label:<37}: {rate:>10,.0f} rows/s  ({seconds:.1f} s)")
+
+
+def run_postgres(args: argparse.Namespace, customers: Path, events: Path) -> None:
+    with postgres_server(args.database_url) as server:
+        stores = PostgresStores(server)
+        try:
+            copy_url = stores.new(customers)
+            first = load_events(copy_url, events)
+            again = load_events(copy_url, events)
+            assert first.inserted == args.events and again.unchanged == args.events
+            before = load_events(stores.new(customers), events, use_copy=False)
+            assert before.inserted == args.events
+            base_rate = postgres_baseline(stores.new(customers), events, copy=False)
+            copy_rate = postgres_baseline(stores.new(customers), events, copy=True)
+        finally:
+            stores.drop_all()
+
+    rate = first.rows / first.seconds
+    before_rate = before.rows / before.seconds
+    line("winback ingest, COPY (first load)", rate, first.seconds)
+    line("winback ingest, COPY (re-import)", again.rows / again.seconds, again.seconds)
+    line("winback ingest, executemany (before)", before_rate, before.seconds)
+    line("DB-API executemany baseline", base_rate, args.events / base_rate)
+    line("DB-API COPY baseline", copy_rate, args.events / copy_rate)
+    print(f"ratio winback COPY / executemany baseline: {rate / base_rate:.2f}")
+    print(f"ratio winback COPY / winback executemany : {rate / before_rate:.2f}")
+    print(f"ratio winback COPY / COPY baseline       : {rate / copy_rate:.2f}")
+
+
+def run_sqlite(args: argparse.Namespace, folder: Path, customers: Path, events: Path) -> None:
+    sessions = make_sessionmaker(make_engine(fresh_store(folder, "winback.db")))
+    report = ingest_file(sessions, customers, "customers")
+    print(f"customers: {report.inserted:,} in {report.seconds:.2f} s")
+    first = ingest_file(sessions, events, "events")
+    again = ingest_file(sessions, events, "events")
+    assert first.inserted == args.events and again.unchanged == args.events
+
+    base_db = folder / "baseline.db"
+    fresh_store(folder, "baseline.db")
+    ingest_file(make_sessionmaker(make_engine(f"sqlite:///{base_db}")), customers, "customers")
+    base_rate = baseline(base_db, events)
+
+    rate = first.rows / first.seconds
+    print(f"winback ingest (first load) : {rate:>10,.0f} rows/s  ({first.seconds:.1f} s)")
+    print(
+        f"winback ingest (re-import)  : {again.rows / again.seconds:>10,.0f} rows/s  "
+        f"({again.seconds:.1f} s, {again.unchanged:,} unchanged)"
+    )
+    print(
+        f"DB-API executemany baseline : {base_rate:>10,.0f} rows/s  "
+        f"({args.events / base_rate:.1f} s)"
+    )
+    print(f"ratio winback / baseline    : {rate / base_rate:.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument(
+        "--postgres", action="store_true", help="run on a throwaway local PostgreSQL server"
+    )
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL server URL without a database; the bench makes and drops its own",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="winback-bench-") as tmp:
         folder = Path(tmp)
@@ -104,33 +253,14 @@ def main() -> None:
             f"{args.events:,} events for {args.customers:,} customers, "
             f"{events.stat().st_size / 2**20:.0f} MB CSV"
         )
-
-        sessions = make_sessionmaker(make_engine(fresh_store(folder, "winback.db")))
-        report = ingest_file(sessions, customers, "customers")
-        print(f"customers: {report.inserted:,} in {report.seconds:.2f} s")
-        first = ingest_file(sessions, events, "events")
-        again = ingest_file(sessions, events, "events")
-        assert first.inserted == args.events and again.unchanged == args.events
-
-        base_db = folder / "baseline.db"
-        fresh_store(folder, "baseline.db")
-        ingest_file(make_sessionmaker(make_engine(f"sqlite:///{base_db}")), customers, "customers")
-        base_rate = baseline(base_db, events)
-
-        rate = first.rows / first.seconds
-        print(f"winback ingest (first load) : {rate:>10,.0f} rows/s  ({first.seconds:.1f} s)")
-        print(
-            f"winback ingest (re-import)  : {again.rows / again.seconds:>10,.0f} rows/s  "
-            f"({again.seconds:.1f} s, {again.unchanged:,} unchanged)"
-        )
-        print(
-            f"DB-API executemany baseline : {base_rate:>10,.0f} rows/s  "
-            f"({args.events / base_rate:.1f} s)"
-        )
-        print(f"ratio winback / baseline    : {rate / base_rate:.2f}")
+        if args.postgres or args.database_url:
+            run_postgres(args, customers, events)
+        else:
+            run_sqlite(args, folder, customers, events)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak memory of this process : {peak:,.0f} MB")
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/
     main()
