@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import make_engine, make_sessionmaker
 from store.ingest import IngestError, ingest_file
 from store.ingest import upsert as upsert_module
-from store.ingest.pg_copy import CopyInserter
+from store.ingest.pg_copy import CopyWriter
 from store.ingest.schemas.events import EVENTS
 from store.ingest.upsert import WriteCounts, upsert
 from store.migrate import upgrade
@@ -25,6 +25,11 @@ from tests.support.postgres import create_database
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pg_copy"
 FILES = [("customers.csv", "customers"), ("events.jsonl", "events"), ("feedback.csv", "feedback")]
+CHANGED = [
+    ("customers_changed.csv", "customers"),
+    ("events_changed.jsonl", "events"),
+    ("feedback_changed.csv", "feedback"),
+]
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
 # Filled by the model's clock, so compared by kind, not by value.
 CLOCK_COLUMNS = {"id", "created_at", "updated_at"}
@@ -49,18 +54,34 @@ def pg_sessions(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
 def copies(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many rows each COPY inserted: proves the COPY path, not executemany, ran."""
     inserted: list[int] = []
-    real = CopyInserter.insert
+    real = CopyWriter.insert
 
-    def counted(self: CopyInserter, rows: Any) -> int:
+    def counted(self: CopyWriter, rows: Any) -> int:
         inserted.append(real(self, rows))
         return inserted[-1]
 
-    monkeypatch.setattr(CopyInserter, "insert", counted)
+    monkeypatch.setattr(CopyWriter, "insert", counted)
     return inserted
 
 
-def load(sessions: sessionmaker[Session]) -> list[tuple[int, int, int]]:
-    reports = [ingest_file(sessions, FIXTURES / name, kind, now=NOW) for name, kind in FILES]
+@pytest.fixture
+def copied_updates(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many rows each COPYed UPDATE changed."""
+    updated: list[int] = []
+    real = CopyWriter.update
+
+    def counted(self: CopyWriter, names: Any, rows: Any) -> int:
+        updated.append(real(self, names, rows))
+        return updated[-1]
+
+    monkeypatch.setattr(CopyWriter, "update", counted)
+    return updated
+
+
+def load(
+    sessions: sessionmaker[Session], files: list[tuple[str, str]] = FILES
+) -> list[tuple[int, int, int]]:
+    reports = [ingest_file(sessions, FIXTURES / name, kind, now=NOW) for name, kind in files]
     return [(r.inserted, r.updated, r.unchanged) for r in reports]
 
 
@@ -118,6 +139,46 @@ def test_copy_stores_what_sqlite_stores_and_a_second_load_inserts_nothing(
     assert load(pg_sessions) == [(0, 0, 4), (0, 0, 5), (0, 0, 3)]
     assert copies == [4, 5, 3]  # nothing new: no COPY at all
     assert stored(pg_sessions) == on_postgres
+
+
+def test_copied_updates_change_what_sqlite_updates_change(
+    pg_sessions: sessionmaker[Session],
+    sqlite_sessions: sessionmaker[Session],
+    copied_updates: list[int],
+) -> None:
+    stamps = {}
+    for sessions in (pg_sessions, sqlite_sessions):
+        load(sessions)
+        with sessions.begin() as session:
+            session.execute(update(FeedbackItem).values(classified_at=NOW))
+        stamps[sessions] = _updated_at(sessions)
+        assert load(sessions, CHANGED) == [(1, 1, 1), (0, 2, 1), (0, 1, 1)]
+    assert copied_updates == [1, 1, 1, 1]  # ev-1 and ev-4 change different columns
+
+    on_postgres = stored(pg_sessions)
+    assert on_postgres == stored(sqlite_sessions)
+    customers = {row["external_id"]: row for row in on_postgres["customers"]}
+    assert customers["K-001"]["attributes"] == {
+        "balance": -1250.75,
+        "plan": "platinum",
+        "score": 0.5,
+    }
+    assert customers["K-001"]["has_contract"] is False
+    assert customers["K-005"]["attributes"] == {"plan": -7}
+    events = {row["event_key"]: row for row in on_postgres["activity_events"]}
+    assert events["ev-4"]["occurred_at"] == datetime(2024, 2, 29, 23, tzinfo=UTC)
+    feedback = {row["external_id"]: row for row in on_postgres["feedback_items"]}
+    assert feedback["F-1"]["classified_at"] is None  # new words: classified again
+    assert feedback["F-3"]["classified_at"] == NOW
+    before, after = stamps[pg_sessions], _updated_at(pg_sessions)
+    assert after["K-001"] > before["K-001"]  # the model's onupdate stamp, as SQLAlchemy sets it
+    assert after["K-002"] == before["K-002"]
+
+
+def _updated_at(sessions: sessionmaker[Session]) -> dict[str, datetime]:
+    with sessions() as session:
+        query = select(Customer.external_id, Customer.updated_at)
+        return dict(session.execute(query).tuples().all())
 
 
 def test_copy_stores_what_postgres_executemany_stores(

@@ -1,18 +1,20 @@
-"""New rows into PostgreSQL with COPY: the fast path for large imports.
+"""New and changed rows into PostgreSQL with COPY: the fast path for large imports.
 
-psycopg's executemany sends one INSERT per row; COPY streams a whole chunk in one command.
-Rows go to a temporary table first, then `INSERT ... SELECT ... ON CONFLICT (key) DO NOTHING`
-moves them into the real table, so two imports of the same keys at once still store each
-key once and neither fails. Keys are inserted in one order (byte order, as Python sorts
+psycopg's executemany sends one statement per row; COPY streams a whole chunk in one command.
+New rows go to a temporary table first, then `INSERT ... SELECT ... ON CONFLICT (key) DO
+NOTHING` moves them into the real table, so two imports of the same keys at once still store
+each key once and neither fails. Keys are inserted in one order (byte order, as Python sorts
 `str`; upsert sorts the records on PostgreSQL) so two such imports wait for each other
-instead of deadlocking. Values pass through each column's own bind processor and the
-model's Python-side defaults are filled in here, so what is stored is exactly what
-SQLAlchemy's INSERT would have stored (UTC times, JSON text, booleans, NULLs).
+instead of deadlocking. Changed rows are COPYed the same way and applied with one
+`UPDATE ... FROM` per chunk and set of changed columns. Values pass through each column's
+own bind processor and the model's Python-side defaults (and `onupdate` stamps) are filled
+in here, so what is stored is exactly what SQLAlchemy's statements would have stored (UTC
+times, JSON text, booleans, NULLs).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Column, Connection, Table
@@ -20,8 +22,8 @@ from sqlalchemy import Column, Connection, Table
 Row = dict[str, object]
 
 
-class CopyInserter:
-    """Inserts chunks of new rows into one table through a per-transaction temporary table.
+class CopyWriter:
+    """Inserts new rows and updates changed ones through a per-transaction temporary table.
 
     The temporary table holds only the insertable columns (`CREATE TABLE AS ... WITH NO DATA`
     rather than `LIKE ... INCLUDING DEFAULTS`, which would copy the id column's NOT NULL and
@@ -43,29 +45,63 @@ class CopyInserter:
         """Insert `rows` whose key is not stored yet; returns how many were inserted."""
         if not rows:
             return 0
-        self._create_staging()
         names = self._columns_for(rows)
         defaults = {name: _python_default(self.table.c[name]) for name in names}
+        self._stage(names, ([row[n] if n in row else defaults[n]() for n in names] for row in rows))
+        column_list = ", ".join(f'"{name}"' for name in names)
+        inserted = self._run(
+            f"INSERT INTO {self.table.name} ({column_list}) SELECT {column_list} "
+            f'FROM {self.staging} ORDER BY "{self.key}" COLLATE "C" '
+            f'ON CONFLICT ("{self.key}") DO NOTHING'
+        )
+        return inserted
+
+    def update(self, names: Sequence[str], rows: Sequence[Row]) -> int:
+        """Set `names` of the stored rows with the same key (`rows` give key and names);
+        columns the model stamps on every update (`onupdate`) are stamped too."""
+        if not rows:
+            return 0
+        stamps = {
+            c.name: _python_default(c, c.onupdate)
+            for c in self.insertable
+            if c.onupdate is not None and c.name not in names
+        }
+        staged = [self.key, *names, *stamps]
+        self._stage(
+            staged,
+            ([row[n] for n in (self.key, *names)] + [s() for s in stamps.values()] for row in rows),
+        )
+        assignments = ", ".join(f'"{n}" = s."{n}"' for n in staged[1:])
+        return self._run(
+            f"UPDATE {self.table.name} AS t SET {assignments} FROM {self.staging} AS s "
+            f'WHERE t."{self.key}" = s."{self.key}"'
+        )
+
+    def _stage(self, names: Sequence[str], rows: Iterable[list[object]]) -> None:
+        """COPY the rows (values in `names` order) into the empty staging table."""
+        self._create_staging()
         dialect = self.connection.dialect
         processors = [self.table.c[name].type.bind_processor(dialect) for name in names]
         column_list = ", ".join(f'"{name}"' for name in names)
-        driver = self.connection.connection.driver_connection
-        assert driver is not None
-        with driver.cursor() as cursor:
+        with self._cursor() as cursor:
             with cursor.copy(f"COPY {self.staging} ({column_list}) FROM STDIN") as copy:
-                for row in rows:
-                    values = [row[name] if name in row else defaults[name]() for name in names]
+                for values in rows:
                     copy.write_row(
                         [v if p is None else p(v) for p, v in zip(processors, values, strict=True)]
                     )
-            cursor.execute(
-                f"INSERT INTO {self.table.name} ({column_list}) SELECT {column_list} "
-                f'FROM {self.staging} ORDER BY "{self.key}" COLLATE "C" '
-                f'ON CONFLICT ("{self.key}") DO NOTHING'
-            )
-            inserted = cursor.rowcount
+
+    def _run(self, statement: str) -> int:
+        """Move staged rows with `statement`, empty the staging table; the rows affected."""
+        with self._cursor() as cursor:
+            cursor.execute(statement)
+            affected = cursor.rowcount
             cursor.execute(f"TRUNCATE {self.staging}")
-        return inserted
+        return affected
+
+    def _cursor(self) -> Any:
+        driver = self.connection.connection.driver_connection
+        assert driver is not None
+        return driver.cursor()
 
     def _create_staging(self) -> None:
         if self._created:
@@ -94,9 +130,10 @@ def _is_generated_id(column: Column[Any]) -> bool:
     )
 
 
-def _python_default(column: Column[Any]) -> Callable[[], object]:
-    """What SQLAlchemy would put in the column when an INSERT leaves it out."""
-    default = column.default
+def _python_default(column: Column[Any], default: Any = None) -> Callable[[], object]:
+    """What SQLAlchemy would put in the column when an INSERT (or, given the column's
+    `onupdate`, an UPDATE) leaves it out."""
+    default = default if default is not None else column.default
     if default is None:
         return lambda: None
     if default.is_scalar:  # type: ignore[attr-defined]

@@ -1,8 +1,8 @@
 """Write validated records by natural key: insert the new, update the changed, skip the rest.
 
 Each chunk costs one SELECT of the keys it holds, one bulk insert of the new rows, and one
-UPDATE executemany per set of changed fields. New rows go in by COPY on PostgreSQL
-(store/ingest/pg_copy.py) and by INSERT ... ON CONFLICT DO NOTHING executemany on SQLite.
+UPDATE per set of changed fields. On PostgreSQL both go through COPY (store/ingest/pg_copy.py);
+on SQLite new rows go by INSERT ... ON CONFLICT DO NOTHING and changes by UPDATE executemany.
 The caller owns the transaction, so a failure leaves nothing half-written.
 """
 
@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.dml import Insert
 
 from store.db import conflict_insert
-from store.ingest.pg_copy import CopyInserter
+from store.ingest.pg_copy import CopyWriter
 from store.ingest.schemas.base import KindSchema, Record
 from store.sql_lists import among
 
@@ -85,7 +85,7 @@ def upsert(
     table = schema.table
     insert = insert_ignoring_conflicts(connection, table, schema.key)
     copier = (
-        CopyInserter(connection, table, schema.key)
+        CopyWriter(connection, table, schema.key)
         if USE_COPY_ON_POSTGRES and connection.dialect.name == "postgresql"
         else None
     )
@@ -119,6 +119,15 @@ def upsert(
             connection.execute(insert, new)
             counts.inserted += len(new)
         for names, params_list in changed.items():
+            if copier is not None:
+                counts.updated += copier.update(
+                    names,
+                    [
+                        {schema.key: p["old_key"], **{n: p[f"new_{n}"] for n in names}}
+                        for p in params_list
+                    ],
+                )
+                continue
             statement = (
                 update(table)
                 .where(table.c[schema.key] == bindparam("old_key"))
