@@ -104,7 +104,9 @@ def postgres_baseline(url: str, events: Path, copy: bool) -> float:
 
     started = time.perf_counter()
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
-        ids = dict(connection.execute("SELECT external_id, id FROM customers").fetchall())
+        ids: dict[str, int] = dict(
+            connection.execute("SELECT external_id, id FROM customers").fetchall()  # type: ignore[arg-type]
+        )
         rows = baseline_rows(events, ids)
         with connection.cursor() as cursor:
             if copy:

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -231,7 +232,7 @@ def test_concurrent_ingests_of_overlapping_keys_both_succeed_and_store_each_key_
     first = _events_file(tmp_path, "a.csv", range(0, 12_000))
     second = _events_file(tmp_path, "b.csv", range(17_999, 5_999, -1))
     reports = _run_together(
-        [lambda p=path: ingest_file(pg_sessions, p, "events", now=NOW) for path in (first, second)]
+        [partial(ingest_file, pg_sessions, p, "events", now=NOW) for p in (first, second)]
     )
     assert all(not isinstance(r, BaseException) for r in reports), reports
     with pg_sessions() as session:
