@@ -298,6 +298,7 @@ def _wait_for_a_lock_wait(engine: Engine) -> None:
             ).scalar()
             if waiting:
                 return
+            watcher.rollback()  # pg_stat_activity is read once per transaction
             time.sleep(0.1)
     raise AssertionError("the second import never waited for the first one's rows")
 
