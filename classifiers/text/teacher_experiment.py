@@ -136,19 +136,25 @@ def ensemble_phase(
             other = TeacherClassifier.load(teacher_dir, options)
             if other.classes_ != teacher["classes"]:
                 raise SystemExit(f"{teacher_dir}: its classes differ from this split's teacher")
-            logits = {
-                "train": other.logits(train_texts),
-                "variants": other.logits(variants),
-                "test": other.logits(test_texts),
-            }
-            np.savez(cache, **logits)
+            np.savez(
+                cache,
+                train=other.logits(train_texts),
+                variants=other.logits(variants),
+                test=other.logits(test_texts),
+            )
         with np.load(cache, allow_pickle=False) as cached:
             for key in probabilities:
                 probabilities[key] = probabilities[key] + softmax(cached[key])
     size = 1 + len(teacher_dirs)
     mean_logits = {key: np.log(value / size) for key, value in probabilities.items()}
     out = fold_dir / f"logits-aug{per_text}-ensemble{size}.npz"
-    np.savez(out, variant_texts=parts["variant_texts"], **mean_logits)
+    np.savez(
+        out,
+        variant_texts=parts["variant_texts"],
+        train=mean_logits["train"],
+        variants=mean_logits["variants"],
+        test=mean_logits["test"],
+    )
     predicted = [teacher["classes"][i] for i in mean_logits["test"].argmax(axis=1)]
     return {"classes": teacher["classes"], "teachers": size, "test": predicted}, out
 
