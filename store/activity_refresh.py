@@ -112,13 +112,7 @@ def rebuild_under_lock(
     like every refresh. For events changed in place by SQL, which no watermark can notice."""
     started = time.perf_counter()
     _lock_state(connection)
-    top = int(connection.execute(select(func.max(ActivityEvent.id))).scalar() or 0)
-    rebuild(connection, sorted(set(kinds)), tail_days)
-    customers = int(
-        connection.execute(select(func.count()).select_from(CustomerActivity)).scalar() or 0
-    )
-    _save_state(connection, _kinds_key(kinds), tail_days, top)
-    return RollupRefresh(True, customers, time.perf_counter() - started)
+    return _rebuild_recorded(connection, _kinds_key(kinds), tail_days, started)
 
 
 def catch_up(
@@ -141,23 +135,18 @@ def catch_up(
     )
     kept = state.tail_days if built else 0
     tail = max(kept, tail_days or (kept or DEFAULT_TAIL_DAYS))
-    top = int(connection.execute(select(func.max(ActivityEvent.id))).scalar() or 0)
     if not built or state.activity_kinds != wanted or kept < tail:
-        rebuild(connection, wanted.split(","), tail)
-        customers = int(
-            connection.execute(select(func.count()).select_from(CustomerActivity)).scalar() or 0
-        )
-        _save_state(connection, wanted, tail, top)
-        report = RollupRefresh(True, customers, time.perf_counter() - started)
+        report = _rebuild_recorded(connection, wanted, tail, started)
         log.info(
             "activity rollup rebuilt for kinds %s, %d days of recent events: %d customers "
             "in %.1fs",
             wanted,
             tail,
-            customers,
+            report.customers,
             report.seconds,
         )
         return report
+    top = _newest_event_id(connection)
     touched = set(also)
     if top > state.max_event_id:  # no DISTINCT: SQLite would walk a whole index for it
         unseen = select(ActivityEvent.customer_id).where(ActivityEvent.id > state.max_event_id)
@@ -166,6 +155,23 @@ def catch_up(
     if top != state.max_event_id:
         _save_state(connection, wanted, tail, max(top, state.max_event_id))
     return RollupRefresh(False, len(touched), time.perf_counter() - started)
+
+
+def _rebuild_recorded(
+    connection: Connection, kinds_key: str, tail_days: int, started: float
+) -> RollupRefresh:
+    """Rebuild every row (the state row is locked) and record what the rollup now holds."""
+    top = _newest_event_id(connection)
+    rebuild(connection, kinds_key.split(","), tail_days)
+    customers = int(
+        connection.execute(select(func.count()).select_from(CustomerActivity)).scalar() or 0
+    )
+    _save_state(connection, kinds_key, tail_days, top)
+    return RollupRefresh(True, customers, time.perf_counter() - started)
+
+
+def _newest_event_id(connection: Connection) -> int:
+    return int(connection.execute(select(func.max(ActivityEvent.id))).scalar() or 0)
 
 
 def _insert_from_events(

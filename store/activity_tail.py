@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Connection, and_, bindparam, select, update
 
+from store.db import driver_rows
 from store.event_time import days_before, utc_micros, without_index
 from store.models import ActivityEvent, CustomerActivity
 from store.sql_lists import among
@@ -66,12 +67,7 @@ def refresh_recent_events(
         )
         .order_by(a.customer_id, e.occurred_at)
     )
-    result = connection.execute(query)
-    try:  # plain tuples from the driver: SQLAlchemy's Row objects would double the cost
-        rows = result.cursor.fetchall()
-    finally:
-        result.close()
-    packed = pack_by_customer(rows)
+    packed = pack_by_customer(driver_rows(connection, query))
     values = [{"cid": cid, "packed": packed.get(cid, b"")} for cid in customer_ids]
     connection.execute(
         update(CustomerActivity)

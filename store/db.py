@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Executable, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -61,3 +61,14 @@ def conflict_insert(dialect: str) -> Callable[..., Any]:
     if insert is None:
         raise NotImplementedError(f"winback supports SQLite and PostgreSQL, not {dialect}")
     return insert
+
+
+def driver_rows(connection: Connection, statement: Executable) -> Sequence[Any]:
+    """The statement's rows as the driver returns them (plain tuples): building SQLAlchemy
+    Row objects and running result processors can cost as much as the query on hot reads."""
+    result = connection.execute(statement)
+    try:
+        rows: Sequence[Any] = result.cursor.fetchall()
+        return rows
+    finally:
+        result.close()
