@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import typer
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 
 from store.activity_refresh import rebuild_under_lock
 from store.db import transaction
-from store.migrate import alembic_config
+from store.migrate import schema_problem
 from store.models import ActivityEvent
 from winback.runtime import open_runtime
 from winback.settings import SettingError, Settings, get_settings, load_detection_rules
@@ -32,19 +30,6 @@ def config() -> None:
     for name in Settings.model_fields:
         table.add_row(name, str(getattr(settings, name)), f"WINBACK_{name.upper()}")
     Console().print(table)
-
-
-def schema_problem(engine: Engine) -> str | None:
-    """Why the store's schema is not the one this code expects, or None when it is."""
-    url = engine.url.render_as_string(hide_password=False)
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
-    with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-    if current == head:
-        return None
-    where = engine.url.render_as_string(hide_password=True)
-    found = f"schema revision {current}" if current else "no winback schema"
-    return f"the store at {where} is not migrated ({found}, this code needs {head})"
 
 
 @db_app.command("rebuild-activity")
