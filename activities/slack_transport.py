@@ -90,9 +90,10 @@ class SlackTransport:
             token=token, base_url=settings.slack_base_url, retry_handlers=[]
         )
 
-    async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+    async def _api(self, method: str, **request: Any) -> dict[str, Any]:
+        """One Web API call; a refusal becomes an ApplicationError naming method and code."""
         try:
-            response = await self._client.api_call(method, json=kwargs)
+            response = await self._client.api_call(method, **request)
         except SlackApiError as exc:
             error = _as_application_error(method, exc)
             log.warning("%s", error.message)
@@ -100,14 +101,13 @@ class SlackTransport:
         data: dict[str, Any] = dict(response.data) if isinstance(response.data, dict) else {}
         return data
 
+    async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        return await self._api(method, json=kwargs)
+
     async def _read(self, method: str, **params: Any) -> dict[str, Any]:
         """A read method (conversations.history, ...): these take query parameters, not JSON."""
         query = {name: value for name, value in params.items() if value is not None}
-        try:
-            response = await self._client.api_call(method, http_verb="GET", params=query)
-        except SlackApiError as exc:
-            raise _as_application_error(method, exc) from None
-        return dict(response.data) if isinstance(response.data, dict) else {}
+        return await self._api(method, http_verb="GET", params=query)
 
     async def _find(
         self, channel: str, message_key: str, oldest: str, thread_ts: str | None = None
