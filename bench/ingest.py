@@ -238,15 +238,9 @@ def run_sqlite(args: argparse.Namespace, folder: Path, customers: Path, events: 
     base_rate = baseline(base_db, events)
 
     rate = first.rows / first.seconds
-    print(f"winback ingest (first load) : {rate:>10,.0f} rows/s  ({first.seconds:.1f} s)")
-    print(
-        f"winback ingest (re-import)  : {again.rows / again.seconds:>10,.0f} rows/s  "
-        f"({again.seconds:.1f} s, {again.unchanged:,} unchanged)"
-    )
-    print(
-        f"DB-API executemany baseline : {base_rate:>10,.0f} rows/s  "
-        f"({args.events / base_rate:.1f} s)"
-    )
+    line("winback ingest (first load)", rate, first.seconds)
+    line("winback ingest (re-import, all unchanged)", again.rows / again.seconds, again.seconds)
+    line("DB-API executemany baseline", base_rate, args.events / base_rate)
     print(f"ratio winback / baseline    : {rate / base_rate:.2f}")
 
 
