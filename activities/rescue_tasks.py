@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict, dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +21,9 @@ from store.base import utcnow
 from store.db import transaction
 from store.models import TaskMessage
 from winback.settings import Settings
+
+if TYPE_CHECKING:
+    from activities.slack_transport import SlackRef
 
 _Ref = tuple[str | None, str]  # (channel, ts) of a stored Slack message
 
@@ -102,11 +105,9 @@ class TaskDelivery:
         place = await asyncio.to_thread(self._write_row, notice, transport)
         if transport == "outbox":
             return DeliveryReceipt(notice.message_key, transport)
-        channel, ts = await self._to_slack(notice, place)
-        await asyncio.to_thread(
-            self._remember_slack, notice, channel, ts, place.existing, place.parent
-        )
-        return DeliveryReceipt(notice.message_key, transport, channel, ts)
+        ref = await self._to_slack(notice, place)
+        await asyncio.to_thread(self._remember_slack, notice, ref, place.existing)
+        return DeliveryReceipt(notice.message_key, transport, ref.channel, ref.ts)
 
     def _write_row(self, notice: TaskNotice, transport: str) -> _SlackPlace:
         """Upsert the row (recording a first Slack attempt); return where it stands in Slack."""
@@ -125,18 +126,15 @@ class TaskDelivery:
                 parent_ref = None  # an escalation to the lead: their own DM, not a thread
         return _SlackPlace(existing, parent_ref, attempted_at)
 
-    def _remember_slack(
-        self, notice: TaskNotice, channel: str, ts: str, existing: _Ref | None,
-        parent: _Ref | None,
-    ) -> None:
+    def _remember_slack(self, notice: TaskNotice, ref: SlackRef, existing: _Ref | None) -> None:
         with transaction(self._sessions) as session:
             row = _row(session, notice.message_key)
             if row is not None:
-                row.channel, row.ts = channel, ts
-                if parent is not None and existing is None:
-                    row.thread_ts = parent[1]
+                row.channel, row.ts = ref.channel, ref.ts
+                if existing is None:
+                    row.thread_ts = ref.thread_ts
 
-    async def _to_slack(self, notice: TaskNotice, place: _SlackPlace) -> tuple[str, str]:
+    async def _to_slack(self, notice: TaskNotice, place: _SlackPlace) -> SlackRef:
         from activities.slack_transport import SlackRef, SlackTransport
 
         slack = SlackTransport(self._settings)
@@ -147,4 +145,4 @@ class TaskDelivery:
         else:
             current = SlackRef(str(existing[0]), existing[1]) if existing else None
             ref = await slack.deliver(notice, current, place.attempted_at)
-        return ref.channel, ref.ts
+        return ref

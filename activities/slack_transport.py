@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -41,6 +41,7 @@ class SlackRef:
 
     channel: str
     ts: str
+    thread_ts: str | None = None  # the parent's ts when this message is a thread reply
 
 
 def _retry_after(headers: Mapping[str, Any] | None) -> int:
@@ -184,17 +185,24 @@ class SlackTransport:
     async def post_thread(
         self, notice: TaskNotice, parent: SlackRef, attempted_at: float | None = None
     ) -> SlackRef:
-        """A reminder or escalation as a reply under the task message (once: see deliver)."""
+        """A reminder or escalation as a reply under the task message (once: see deliver).
+
+        An earlier attempt may have posted it at the top level instead, if the task message had
+        no ts yet then; that message is adopted as it is rather than posted again in the thread.
+        """
         if attempted_at is not None:
-            found = await self._find(
-                parent.channel, notice.message_key, oldest_for(attempted_at), parent.ts
-            )
+            key, oldest = notice.message_key, oldest_for(attempted_at)
+            found = await self._find(parent.channel, key, oldest, parent.ts)
+            if found is not None:
+                return replace(found, thread_ts=parent.ts)
+            found = await self._find(parent.channel, key, oldest)
             if found is not None:
                 return found
-        return await self._post(
+        posted = await self._post(
             parent.channel, reply_text(notice), thread_blocks(notice), thread_ts=parent.ts,
             metadata=task_metadata(notice.message_key),
         )
+        return replace(posted, thread_ts=parent.ts)
 
     async def post_channel(
         self, channel: str, text: str, blocks: list[Block] | None = None

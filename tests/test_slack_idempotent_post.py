@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import workflow
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import RetryPolicy
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
@@ -43,15 +43,16 @@ def stub() -> Iterator[SlackStub]:
 
 class CommitFailsOnce:
     """A session factory whose `fail_at`-th session cannot commit, as if the database went away
-    (or the worker died) between the Slack post and storing its ts."""
+    (or the worker died) between the Slack post and storing its ts; with `times`, that many
+    sessions from the `fail_at`-th on fail."""
 
-    def __init__(self, sessions: sessionmaker[Session], fail_at: int) -> None:
-        self._sessions, self._fail_at, self.opened = sessions, fail_at, 0
+    def __init__(self, sessions: sessionmaker[Session], fail_at: int, times: int = 1) -> None:
+        self._sessions, self._fail_at, self._times, self.opened = sessions, fail_at, times, 0
 
     def __call__(self) -> Session:
         self.opened += 1
         session = self._sessions()
-        if self.opened == self._fail_at:
+        if self._fail_at <= self.opened < self._fail_at + self._times:
             event.listen(session, "before_commit", _database_gone)
         return session
 
@@ -201,6 +202,31 @@ async def test_a_thread_reply_is_posted_once_when_storing_its_ts_fails(
     assert calls_for(stub, "conversations.replies", "DU0DANA")[-1:] == [200]
     row = stored(sqlite_sessions, reminder.message_key)
     assert (row.ts, row.thread_ts) == (reply.ts, parent.ts)
+
+
+async def test_a_reminder_first_posted_before_its_task_had_a_ts_is_not_posted_again(
+    stub: SlackStub, temporal_client: Client, sqlite_sessions: sessionmaker[Session]
+) -> None:
+    task = task_for(new_case(sqlite_sessions))
+    reminder = task_for(task.case_id, kind="reminder", parent_key=task.message_key)
+    # The task's own message has no ts yet, so the reminder goes out at the top level; then
+    # the store is gone for every later attempt, and the activity gives up.
+    down = CommitFailsOnce(sqlite_sessions, fail_at=2, times=99)
+    with pytest.raises(WorkflowFailureError):
+        await deliver(temporal_client, stub, down, reminder)
+    [first] = carrying(stub, "DU0DANA", reminder.message_key)
+    parent = await deliver(temporal_client, stub, sqlite_sessions, task)  # the task gets its ts
+
+    again = await deliver(temporal_client, stub, sqlite_sessions, reminder)
+
+    # The retry looks in the task's thread, finds nothing, and adopts the top-level post.
+    assert again.ts == first
+    assert carrying(stub, "DU0DANA", reminder.message_key) == [first]
+    assert [m.thread_ts for m in stub.posts("DU0DANA") if m.ts == first] == [None]
+    assert calls_for(stub, "conversations.replies", "DU0DANA")[-1:] == [200]
+    row = stored(sqlite_sessions, reminder.message_key)
+    assert (row.ts, row.thread_ts) == (first, None)
+    assert parent.ts != first
 
 
 async def test_a_deleted_task_is_posted_again_once_when_storing_its_ts_fails(
