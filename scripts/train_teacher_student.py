@@ -48,6 +48,8 @@ def student_options(args: argparse.Namespace) -> StudentOptions:
         epochs=args.student_epochs,
         learning_rate=args.student_lr,
         embedding_weight=args.embedding_weight,
+        hidden=args.hidden,
+        dropout=args.dropout,
     )
 
 
@@ -144,6 +146,10 @@ def main() -> None:
     parser.add_argument("--student-epochs", type=int, default=12)
     parser.add_argument("--student-lr", type=float, default=2e-3)
     parser.add_argument("--embedding-weight", type=float, default=1.0)
+    parser.add_argument(
+        "--hidden", type=int, default=0, help="soft student's ReLU units beside the linear layer"
+    )
+    parser.add_argument("--dropout", type=float, default=0.2, help="on the hidden layer")
     args = parser.parse_args()
 
     rows = read_labelled_csv(args.data, args.text_col, args.label_col)

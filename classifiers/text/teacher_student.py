@@ -29,6 +29,7 @@ from classifiers.text.blend import EmbeddingBlendModel, _load_trusted
 from classifiers.text.features import build_features, text_views
 from classifiers.text.model import ModelFileError
 from classifiers.text.static_embeddings import StaticEmbedder
+from classifiers.text.student_hidden import DEEP_KEYS, HiddenLayerWeights, fit_wide_deep
 
 STUDENT_FILES = ("features.skops", "weights.npz", "student.json")
 
@@ -69,6 +70,8 @@ class StudentOptions:
     embedding_weight: float = 1.0
     threads: int = 2
     seed: int = 0
+    hidden: int = 0  # units of the optional ReLU layer beside the linear one (0 = linear only)
+    dropout: float = 0.2  # on the hidden layer, while training
 
 
 class SoftLinearStudent:
@@ -80,6 +83,7 @@ class SoftLinearStudent:
         self.classes_: list[str] = []
         self.coef_: np.ndarray | None = None
         self.intercept_: np.ndarray | None = None
+        self.deep_: HiddenLayerWeights | None = None
 
     def targets(
         self, labels: Sequence[str], train_logits: np.ndarray, variant_logits: np.ndarray
@@ -112,6 +116,18 @@ class SoftLinearStudent:
         self.classes_ = [str(c) for c in classes]
         everything = list(texts) + list(variants)
         matrix = self.features.fit_transform(everything).astype(np.float32)
+        if opts.hidden > 0:
+            self.coef_, self.intercept_, self.deep_ = fit_wide_deep(
+                matrix,
+                self.targets(labels, train_logits, variant_logits),
+                opts.hidden,
+                opts.dropout,
+                opts.epochs,
+                opts.batch_size,
+                opts.learning_rate,
+                opts.seed,
+            )
+            return self
         target = torch.from_numpy(self.targets(labels, train_logits, variant_logits))
         weight = torch.zeros(matrix.shape[1], len(self.classes_), requires_grad=True)
         bias = torch.zeros(len(self.classes_), requires_grad=True)
@@ -135,7 +151,11 @@ class SoftLinearStudent:
     def decision_scores(self, texts: Sequence[str]) -> np.ndarray:
         if self.coef_ is None or self.intercept_ is None:
             raise ValueError("SoftLinearStudent is not fitted; call fit()")
-        return np.asarray(self.features.transform(texts) @ self.coef_) + self.intercept_
+        matrix = self.features.transform(texts)
+        scores = np.asarray(matrix @ self.coef_) + self.intercept_
+        if self.deep_ is not None:
+            scores += self.deep_.scores(matrix)
+        return scores
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         return [self.classes_[i] for i in self.decision_scores(texts).argmax(axis=1)]
@@ -145,7 +165,19 @@ class SoftLinearStudent:
             raise ValueError("SoftLinearStudent is not fitted; call fit()")
         directory.mkdir(parents=True, exist_ok=True)
         sio.dump(self.features.tfidf_, directory / "features.skops")
-        np.savez(directory / "weights.npz", coef=self.coef_, intercept=self.intercept_)
+        weights = directory / "weights.npz"
+        if self.deep_ is None:
+            np.savez(weights, coef=self.coef_, intercept=self.intercept_)
+        else:
+            deep = self.deep_
+            np.savez(
+                weights,
+                coef=self.coef_,
+                intercept=self.intercept_,
+                hidden_in=deep.hidden_in,
+                hidden_bias=deep.hidden_bias,
+                hidden_out=deep.hidden_out,
+            )
         config = {"classes": self.classes_, "options": asdict(self.options)}
         (directory / "student.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
         self.features.embedder.save(directory / "embeddings")
@@ -164,6 +196,8 @@ class SoftLinearStudent:
         student.features.tfidf_ = _load_trusted(directory / "features.skops", ColumnTransformer)
         with np.load(directory / "weights.npz", allow_pickle=False) as weights:
             student.coef_, student.intercept_ = weights["coef"], weights["intercept"]
+            if student.options.hidden > 0:
+                student.deep_ = HiddenLayerWeights(*(weights[key] for key in DEEP_KEYS))
         student.classes_ = [str(c) for c in config["classes"]]
         return student
 

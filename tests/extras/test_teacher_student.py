@@ -57,15 +57,20 @@ def test_teacher_logits_are_one_row_per_text_and_reload_identically(
     assert np.allclose(reloaded.logits(texts), logits, atol=1e-5)
 
 
+@pytest.mark.parametrize("hidden", [0, 8], ids=["linear", "hidden-layer"])
 def test_soft_student_learns_from_teacher_and_reloads_identically(
-    teacher: TeacherClassifier, rows: dict[str, tuple[list[str], list[str]]], tmp_path: Path
+    teacher: TeacherClassifier,
+    rows: dict[str, tuple[list[str], list[str]]],
+    tmp_path: Path,
+    hidden: int,
 ) -> None:
     train_texts, train_labels = rows["train"]
     tokenizer = _tokenizer(train_texts)
     vectors = np.random.default_rng(0).normal(size=(tokenizer.get_vocab_size(), 16))
     embedder = StaticEmbedder(tokenizer, vectors.astype(np.float32))
     variants = augment(train_texts, 2, seed=0)
-    student = SoftLinearStudent(embedder, StudentOptions(epochs=20, learning_rate=2e-2, threads=1))
+    options = StudentOptions(epochs=20, learning_rate=2e-2, threads=1, hidden=hidden)
+    student = SoftLinearStudent(embedder, options)
     student.fit(
         train_texts,
         train_labels,
@@ -83,7 +88,9 @@ def test_soft_student_learns_from_teacher_and_reloads_identically(
     fitted = np.mean(np.array(student.predict(train_texts)) == np.array(train_labels))
     assert fitted >= 0.75, fitted
 
+    assert (student.deep_ is not None) == (hidden > 0)
     reloaded = SoftLinearStudent.load(student.save(tmp_path / "student"))
+    assert (reloaded.deep_ is not None) == (hidden > 0)
     assert reloaded.predict(test_texts) == student.predict(test_texts)
     assert np.allclose(reloaded.decision_scores(test_texts), scores)
 
