@@ -22,7 +22,8 @@ from store.ingest.progress import ProgressSink, RichProgress, SilentProgress
 from store.ingest.readers import RowStream, format_for, read_lines, read_records
 from store.ingest.schemas import KINDS, SCHEMAS, IngestOptions, KindSchema
 from store.ingest.schemas.base import Record, RowInvalid
-from store.ingest.upsert import bulk_load_cache, upsert
+from store.ingest.upsert import WriteCounts, bulk_load_cache, upsert
+from store.ingest.write_retry import write_retrying_deadlocks
 
 PROGRESS_EVERY = 10_000  # rows between progress updates: keeps the bar off the hot path
 
@@ -145,12 +146,20 @@ def _ingest(
             errors.add(None, None, None, f"no data rows: {what}")
         errors.raise_if_any()
         progress.phase(f"writing {schema.kind}", len(records))
-        connection = session.connection()
-        with bulk_load_cache(connection, len(records)):
-            counts = upsert(connection, schema, records, progress.advance)
-            if schema.after_write is not None and counts.written:
-                progress.phase(f"updating what depends on {schema.kind}", None)
-                schema.after_write(connection, counts.written, counts.replaced)
+
+        def write() -> WriteCounts:
+            connection = session.connection()
+            with bulk_load_cache(connection, len(records)):
+                written = upsert(connection, schema, records, progress.advance)
+                if schema.after_write is not None and written.written:
+                    progress.phase(f"updating what depends on {schema.kind}", None)
+                    schema.after_write(connection, written.written, written.replaced)
+            return written
+
+        def again(attempt: int) -> None:
+            progress.phase(f"writing {schema.kind} again (attempt {attempt})", len(records))
+
+        counts = write_retrying_deadlocks(session, write, source, again)
     return IngestReport(
         schema.kind,
         source,
