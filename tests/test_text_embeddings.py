@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 import skops.io as sio
 from sklearn.linear_model import LogisticRegression
-from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 
 from classifiers.text.blend import CLASSIFIER_FILE, EmbeddingBlendModel
 from classifiers.text.model import ModelFileError
 from classifiers.text.static_embeddings import VECTORS_FILE, EmbeddingFileError, StaticEmbedder
+from tests.support.tiny_tokenizer import word_tokenizer
 
 BANKING77 = Path(__file__).parents[1] / "winback" / "sample_data" / "banking77" / "train.csv"
 INTENTS = 12
@@ -35,17 +35,6 @@ def _slice() -> dict[str, list[str]]:
     return {intent: by_intent[intent][: TRAIN + TEST] for intent in sorted(by_intent)[:INTENTS]}
 
 
-def _tokenizer(texts: list[str]) -> Tokenizer:
-    """A word-level tokenizer over the slice's lower-cased words; anything else is [UNK]."""
-    split = pre_tokenizers.Whitespace()
-    words = sorted({word for text in texts for word, _ in split.pre_tokenize_str(text.lower())})
-    vocab = {"[UNK]": 0} | {word: i for i, word in enumerate(words, start=1)}
-    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
-    tokenizer.normalizer = normalizers.Lowercase()
-    tokenizer.pre_tokenizer = split
-    return tokenizer
-
-
 @pytest.fixture(scope="module")
 def data() -> dict[str, list[str]]:
     return _slice()
@@ -54,7 +43,7 @@ def data() -> dict[str, list[str]]:
 @pytest.fixture(scope="module")
 def embedder(data: dict[str, list[str]]) -> StaticEmbedder:
     texts = [text for rows in data.values() for text in rows[:TRAIN]]
-    tokenizer = _tokenizer(texts)
+    tokenizer = word_tokenizer(texts)
     vectors = np.random.default_rng(0).normal(size=(tokenizer.get_vocab_size(), DIM))
     return StaticEmbedder(tokenizer, vectors.astype(np.float32))
 

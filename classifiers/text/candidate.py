@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from classifiers.registry import CATEGORY, ModelRegistry
 from classifiers.text.review_queue import export_training_rows
 from classifiers.text.taxonomy_store import sync_taxonomy
-from classifiers.text.training import train_category_model
+from classifiers.text.training import TrainingOptions, train_category_model
 from playbooks.taxonomy import Taxonomy
 from store.db import transaction
 
@@ -35,6 +35,7 @@ def train_candidate(
     labels: Sequence[str],
     source: str = "data",
     include_reviews: bool = True,
+    options: TrainingOptions | None = None,
 ) -> CandidateResult:
     """Sync the taxonomy, add reviewed labels, train, and register the model as a candidate.
 
@@ -45,7 +46,7 @@ def train_candidate(
         reviewed = export_training_rows(session) if include_reviews else []
     all_texts = [*texts, *(row.text for row in reviewed)]
     all_labels = [*labels, *(row.label for row in reviewed)]
-    model = train_category_model(all_texts, all_labels, taxonomy, source=source)
+    model = train_category_model(all_texts, all_labels, taxonomy, options, source=source)
     model.card["data_source"] = source
     model.card["reviewed_rows"] = len(reviewed)
     with TemporaryDirectory() as scratch:

@@ -1,4 +1,7 @@
-"""The category model: a fitted sklearn pipeline plus the taxonomy it speaks, saved with skops.
+"""The category model: a fitted estimator plus the taxonomy it speaks, saved without pickle.
+
+The estimator is the linear route's sklearn pipeline (saved with skops, trusted types only) or
+the distilled route's student (classifiers.text.distilled: skops features, npz weights).
 
 Each prediction carries the category, its journey stage (from the taxonomy), a calibrated
 confidence and up to three runner-up categories. Texts that are empty, mostly non-Latin script
@@ -25,6 +28,7 @@ CARD_FILE = "model_card.json"
 DEFAULT_REVIEW_THRESHOLD = 0.4
 MIN_LATIN_SHARE = 0.5
 ALTERNATIVES = 3
+LINEAR = "linear"
 
 # Everything a saved category model may contain; loading refuses any other type.
 TRUSTED_TYPES = [
@@ -47,6 +51,16 @@ TRUSTED_TYPES = [
 
 class ModelFileError(ValueError):
     """A model directory that is missing files or holds types we do not trust."""
+
+
+def _load_pipeline(directory: Path) -> Any:
+    """The linear route's sklearn pipeline from model.skops, trusted types only."""
+    if not (directory / MODEL_FILE).is_file():
+        raise ModelFileError(f"{directory}: missing {MODEL_FILE}")
+    untrusted = set(sio.get_untrusted_types(file=directory / MODEL_FILE)) - set(TRUSTED_TYPES)
+    if untrusted:
+        raise ModelFileError(f"{directory / MODEL_FILE}: untrusted types {sorted(untrusted)}")
+    return sio.load(directory / MODEL_FILE, trusted=TRUSTED_TYPES)
 
 
 @dataclass(frozen=True)
@@ -107,11 +121,21 @@ class CategoryModel:
             )
         return predictions
 
+    @property
+    def route(self) -> str:
+        """`linear` (the skops pipeline) or `distilled` (classifiers.text.distilled)."""
+        return str(getattr(self.estimator, "route", LINEAR))
+
     def save(self, directory: Path) -> Path:
-        """Write model.skops, model.json and model_card.json into directory (made if needed)."""
+        """Write the estimator (model.skops, or student/ for the distilled route), model.json
+        and model_card.json into directory (made if needed)."""
         directory.mkdir(parents=True, exist_ok=True)
-        sio.dump(self.estimator, directory / MODEL_FILE)
+        if self.route == LINEAR:
+            sio.dump(self.estimator, directory / MODEL_FILE)
+        else:
+            self.estimator.save(directory)
         config = {
+            "route": self.route,
             "taxonomy_version": self.taxonomy_version,
             "stage_of": self.stage_of,
             "review_threshold": self.review_threshold,
@@ -123,15 +147,20 @@ class CategoryModel:
     @classmethod
     def load(cls, directory: Path) -> CategoryModel:
         """The model saved in directory; refuses files holding types outside TRUSTED_TYPES."""
-        for name in (MODEL_FILE, CONFIG_FILE, CARD_FILE):
+        for name in (CONFIG_FILE, CARD_FILE):
             if not (directory / name).is_file():
                 raise ModelFileError(f"{directory}: missing {name}")
-        untrusted = set(sio.get_untrusted_types(file=directory / MODEL_FILE)) - set(TRUSTED_TYPES)
-        if untrusted:
-            raise ModelFileError(f"{directory / MODEL_FILE}: untrusted types {sorted(untrusted)}")
-        estimator = sio.load(directory / MODEL_FILE, trusted=TRUSTED_TYPES)
         config = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
         card = json.loads((directory / CARD_FILE).read_text(encoding="utf-8"))
+        route = config.get("route", LINEAR)  # models saved before routes existed are linear
+        if route == LINEAR:
+            estimator = _load_pipeline(directory)
+        elif route == "distilled":
+            from classifiers.text.distilled import StudentEstimator
+
+            estimator = StudentEstimator.load(directory)
+        else:
+            raise ModelFileError(f"{directory / CONFIG_FILE}: unknown route {route!r}")
         return cls(
             estimator,
             stage_of=config["stage_of"],

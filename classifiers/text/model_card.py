@@ -13,7 +13,18 @@ from typing import Any
 
 from classifiers.text.evaluation import EvaluationReport
 
-LIBRARIES = ("scikit-learn", "skops", "spacy", "spacy-lookups-data", "numpy", "scipy")
+LIBRARIES = (
+    "scikit-learn",
+    "skops",
+    "spacy",
+    "spacy-lookups-data",
+    "numpy",
+    "scipy",
+    "tokenizers",  # the distilled route's student reads its vocabulary with it
+    "torch",  # the distilled route trains its teacher with these two
+    "model2vec",
+)
+LINEAR_DESCRIPTION = "tfidf word(lemma 1-2) + char_wb(2-4) -> LinearSVC, sigmoid-calibrated"
 
 
 def data_hash(texts: Sequence[str], labels: Sequence[str]) -> str:
@@ -37,7 +48,7 @@ def library_versions() -> dict[str, str]:
 
 def _options_dict(options: object) -> dict[str, Any]:
     if is_dataclass(options) and not isinstance(options, type):
-        return asdict(options)
+        return dict(json.loads(json.dumps(asdict(options), default=str)))  # Paths as text
     return {}
 
 
@@ -47,10 +58,11 @@ def build_card(
     taxonomy_version: str,
     options: object,
     evaluation: EvaluationReport | None,
+    description: str = LINEAR_DESCRIPTION,
 ) -> dict[str, Any]:
     """A JSON-ready card; `evaluation` is None when the data was too small for a holdout."""
     return {
-        "model": "tfidf word(lemma 1-2) + char_wb(2-4) -> LinearSVC, sigmoid-calibrated",
+        "model": description,
         "taxonomy_version": taxonomy_version,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "training_rows": len(texts),

@@ -100,13 +100,10 @@ def teacher_vectors(fold_dir: Path, pca_dims: int = 256) -> Path:
     """Static vectors distilled (model2vec) from the fold's fine-tuned encoder, made once."""
     out = fold_dir / "teacher-vectors"
     if not (out / "vectors.npz").is_file():
-        from model2vec.distill import distill
-
-        from classifiers.text.static_embeddings import StaticEmbedder
+        from classifiers.text.distilled import distil_vectors
 
         started = time.perf_counter()
-        static = distill(str(fold_dir / "teacher" / "encoder"), pca_dims=pca_dims)
-        StaticEmbedder(static.tokenizer, np.asarray(static.embedding, np.float32)).save(out)
+        distil_vectors(fold_dir / "teacher" / "encoder", pca_dims).save(out)
         print(f"  teacher vectors distilled in {time.perf_counter() - started:.0f} s", flush=True)
     return out
 

@@ -53,7 +53,10 @@ class BlendFeatures:
         return self.transform(texts, fit=True)
 
     def transform(self, texts: Sequence[str], fit: bool = False) -> sparse.csr_matrix:
-        views = text_views(texts)
+        return self.transform_views(text_views(texts), fit)
+
+    def transform_views(self, views: Any, fit: bool = False) -> sparse.csr_matrix:
+        """As transform, from text_views(texts) already made (CategoryModel makes them once)."""
         tfidf = self.tfidf_.fit_transform(views) if fit else self.tfidf_.transform(views)
         dense = self.embedder.embed(views["raw"].tolist()) * np.float32(self.embedding_weight)
         return sparse.hstack([tfidf, sparse.csr_matrix(dense)], format="csr")
@@ -149,9 +152,12 @@ class SoftLinearStudent:
         return self
 
     def decision_scores(self, texts: Sequence[str]) -> np.ndarray:
+        return self.decision_scores_views(text_views(texts))
+
+    def decision_scores_views(self, views: Any) -> np.ndarray:
         if self.coef_ is None or self.intercept_ is None:
             raise ValueError("SoftLinearStudent is not fitted; call fit()")
-        matrix = self.features.transform(texts)
+        matrix = self.features.transform_views(views)
         scores = np.asarray(matrix @ self.coef_) + self.intercept_
         if self.deep_ is not None:
             scores += self.deep_.scores(matrix)

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
+from classifiers.text.distilled import DistilledOptions, fit_distilled, require_training_extra
 from classifiers.text.evaluation import EvaluationReport, evaluate_predictions
 from classifiers.text.features import build_features, text_views
 from classifiers.text.model import DEFAULT_REVIEW_THRESHOLD, CategoryModel
-from classifiers.text.model_card import build_card
+from classifiers.text.model_card import LINEAR_DESCRIPTION, build_card
 from playbooks.taxonomy import Taxonomy
 
 MIN_EXAMPLES_PER_CATEGORY = 3  # the calibration's 3-fold split needs one per fold
@@ -28,6 +30,9 @@ class TrainingDataError(ValueError):
     """Training data that cannot make a model; the message names the row and field."""
 
 
+ROUTES = ("linear", "distilled")
+
+
 @dataclass(frozen=True)
 class TrainingOptions:
     svm_c: float = 1.0
@@ -35,6 +40,12 @@ class TrainingOptions:
     holdout_share: float = 0.2  # scored for the model card, then refit on everything
     review_threshold: float = DEFAULT_REVIEW_THRESHOLD
     random_state: int = 0
+    route: str = "linear"  # or "distilled": needs the embeddings-train extra to train
+    distilled: DistilledOptions = field(default_factory=DistilledOptions)
+
+    def __post_init__(self) -> None:
+        if self.route not in ROUTES:
+            raise ValueError(f"unknown route {self.route!r}; use one of: {', '.join(ROUTES)}")
 
 
 def build_estimator(options: TrainingOptions | None = None, folds: int | None = None) -> Pipeline:
@@ -47,6 +58,15 @@ def build_estimator(options: TrainingOptions | None = None, folds: int | None = 
         LinearSVC(C=options.svm_c), cv=folds or options.calibration_folds, ensemble=False
     )
     return Pipeline([("features", build_features()), ("classifier", classifier)])
+
+
+def fit_estimator(
+    texts: Sequence[str], labels: Sequence[str], options: TrainingOptions, folds: int | None = None
+) -> Any:
+    """The route's estimator fitted on texts; predict_proba(text_views(texts)) scores them."""
+    if options.route == "distilled":
+        return fit_distilled(texts, labels, options.distilled)
+    return build_estimator(options, folds).fit(text_views(texts), labels)
 
 
 def check_training_data(
@@ -86,10 +106,19 @@ def train_category_model(
     options = options or TrainingOptions()
     texts, labels = list(texts), list(labels)
     check_training_data(texts, labels, taxonomy, source)
+    if options.route == "distilled":
+        require_training_extra()  # before any work, not after the holdout's teacher
     evaluation = _holdout_evaluation(texts, labels, options)
-    estimator = build_estimator(options).fit(text_views(texts), labels)
+    estimator = fit_estimator(texts, labels, options)
     stage_of = taxonomy.stage_map()
-    card = build_card(texts, labels, taxonomy.version, options, evaluation)
+    card = build_card(
+        texts,
+        labels,
+        taxonomy.version,
+        options,
+        evaluation,
+        getattr(estimator, "description", LINEAR_DESCRIPTION),
+    )
     return CategoryModel(
         estimator,
         stage_of={label: stage_of[label] for label in stage_of},
@@ -120,6 +149,6 @@ def _holdout_evaluation(
     folds = min(options.calibration_folds, min(Counter(fit_labels).values()))
     if folds < 2:
         return None
-    model = build_estimator(options, folds).fit(text_views(fit_texts), fit_labels)
+    model = fit_estimator(fit_texts, fit_labels, options, folds)
     predicted = [str(label) for label in model.predict(text_views(held_texts))]
     return evaluate_predictions(held_labels, predicted, method="holdout")

@@ -17,7 +17,8 @@ from classifiers.text.static_embeddings import StaticEmbedder
 from classifiers.text.teacher_augment import augment
 from classifiers.text.teacher_model import TeacherClassifier, TeacherOptions
 from classifiers.text.teacher_student import SoftLinearStudent, StudentOptions, softmax
-from tests.test_text_embeddings import _slice, _tokenizer
+from tests.support.tiny_tokenizer import word_tokenizer
+from tests.test_text_embeddings import _slice
 
 INTENTS, PER_INTENT, HELD_OUT = 4, 10, 4
 
@@ -65,7 +66,7 @@ def test_soft_student_learns_from_teacher_and_reloads_identically(
     hidden: int,
 ) -> None:
     train_texts, train_labels = rows["train"]
-    tokenizer = _tokenizer(train_texts)
+    tokenizer = word_tokenizer(train_texts)
     vectors = np.random.default_rng(0).normal(size=(tokenizer.get_vocab_size(), 16))
     embedder = StaticEmbedder(tokenizer, vectors.astype(np.float32))
     variants = augment(train_texts, 2, seed=0)

@@ -9,7 +9,8 @@ from sklearn.neighbors import NearestCentroid
 
 from classifiers.text.static_embeddings import StaticEmbedder
 from classifiers.text.tune_embeddings import TuningOptions, tune_embedder
-from tests.test_text_embeddings import TEST, TRAIN, _slice, _split_rows, _tokenizer
+from tests.support.tiny_tokenizer import word_tokenizer
+from tests.test_text_embeddings import TEST, TRAIN, _slice, _split_rows
 
 DIM = 16
 
@@ -24,7 +25,7 @@ def _centroid_accuracy(embedder: StaticEmbedder, data: dict[str, list[str]]) -> 
 def test_tuned_vectors_separate_held_out_texts_better() -> None:
     data = _slice()
     train_texts, train_labels = _split_rows(data, 0, TRAIN)
-    tokenizer = _tokenizer(train_texts)
+    tokenizer = word_tokenizer(train_texts)
     vectors = np.random.default_rng(1).normal(size=(tokenizer.get_vocab_size(), DIM))
     start = StaticEmbedder(tokenizer, vectors.astype(np.float32))
 

@@ -16,7 +16,9 @@ from classifiers.text import ModelFileError, TrainingDataError, evaluate_model
 from classifiers.text.candidate import train_candidate
 from classifiers.text.confusion_plot import write_confusion_image
 from classifiers.text.data import DataFileError, read_labelled_csv
+from classifiers.text.distilled import TrainingExtraMissing, require_training_extra
 from classifiers.text.shadow import recent_feedback_texts, shadow_compare
+from classifiers.text.training import ROUTES, TrainingOptions
 from playbooks.taxonomy import TaxonomyError, load_taxonomy
 from winback.runtime import Runtime, open_runtime
 
@@ -28,6 +30,7 @@ _USER_ERRORS = (
     TaxonomyError,
     RegistryError,
     ModelFileError,
+    TrainingExtraMissing,
 )
 
 DataOpt = Annotated[Path, typer.Option("--data", help="CSV file with a text and a label column.")]
@@ -54,10 +57,23 @@ def train(
     label_col: LabelCol = "label",
     preset: PresetOpt = None,
     reviews: Annotated[bool, typer.Option(help="Add reviewed feedback labels.")] = True,
+    route: Annotated[
+        str,
+        typer.Option(
+            help="linear (default, seconds) or distilled: a fine-tuned encoder teaches a "
+            "student as fast as linear, more accurate, minutes to train; needs the "
+            "embeddings-train extra."
+        ),
+    ] = "linear",
 ) -> None:
     """Train on a CSV file and register the result as a candidate (the live model is untouched)."""
+    if route not in ROUTES:
+        raise _fail(ValueError(f"unknown --route {route!r}; use one of: {', '.join(ROUTES)}"))
     runtime = open_runtime()
     try:
+        options = TrainingOptions(route=route)
+        if route == "distilled":
+            require_training_extra()
         taxonomy = load_taxonomy(runtime.settings.taxonomy_path)
         rows = read_labelled_csv(data, text_col, label_col, preset)
         result = train_candidate(
@@ -68,6 +84,7 @@ def train(
             rows.labels,
             source=str(data),
             include_reviews=reviews,
+            options=options,
         )
     except _USER_ERRORS as exc:
         raise _fail(exc) from None
