@@ -28,6 +28,8 @@ from classifiers.text import (
     evaluate_model,
     train_category_model,
 )
+from classifiers.text.distilled import TrainingExtraMissing
+from classifiers.text.training import TrainingOptions
 from playbooks.taxonomy import Taxonomy
 from store.models import FeedbackItem, ModelVersion
 from workflows.retrain import (
@@ -119,8 +121,14 @@ class RetrainActivities:
                 )
             texts, labels, reviewed = texts + extra_texts, labels + extra_labels, len(extra_texts)
         try:
-            model = train_category_model(texts, labels, self._taxonomy, source=request.data.path)
-        except TrainingDataError as exc:
+            options = TrainingOptions(route=request.route)
+        except ValueError as exc:  # an unknown route: retrying cannot help
+            raise bad_data(str(exc)) from None
+        try:
+            model = train_category_model(
+                texts, labels, self._taxonomy, options, source=request.data.path
+            )
+        except (TrainingDataError, TrainingExtraMissing) as exc:
             raise bad_data(str(exc)) from None
         with tempfile.TemporaryDirectory() as scratch:
             saved = model.save(Path(scratch) / "model")

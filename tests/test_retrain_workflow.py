@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import random
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -181,3 +182,23 @@ def test_reviewed_labels_are_added_to_the_training_data(
     assert (candidate.examples, candidate.reviewed_examples) == (22, 2)  # unknown label left out
     assert (plain.examples, plain.reviewed_examples) == (20, 0)
     assert statuses(registry) == {"v1": "candidate", "v2": "candidate"}
+
+
+async def test_an_unknown_route_or_a_missing_training_extra_fails_the_run_without_retries(
+    temporal_client: Client,
+    sqlite_sessions: sessionmaker[Session],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    gold = write_csv(tmp_path / "gold.csv", bitext_rows("Testing", 5))
+    data = write_csv(tmp_path / "data.csv", bitext_rows("Training", 6))
+    registry = ModelRegistry(sqlite_sessions, tmp_path / "models")
+    settings = Settings(data_dir=tmp_path, slack_bot_token=None)
+    monkeypatch.setitem(sys.modules, "torch", None)  # the worker has no embeddings-train extra
+    async with retrain_worker(temporal_client, sqlite_sessions, registry, settings) as queue:
+        unknown = await run_retrain(temporal_client, queue, RetrainInput(data, gold, route="deep"))
+        distilled = RetrainInput(data, gold, route="distilled")
+        no_extra = await run_retrain(temporal_client, queue, distilled)
+    assert unknown.status == "failed" and "unknown route 'deep'" in unknown.reason
+    assert no_extra.status == "failed" and "embeddings-train extra" in no_extra.reason
+    assert registry.list(CATEGORY) == []  # nothing registered, nothing promoted

@@ -35,13 +35,15 @@ class RetrainInput:
     gold: LabelledFile
     margin: float = 0.01  # promote unless macro-F1 is worse than live by more than this
     include_reviewed: bool = True  # add feedback people labelled in review
-    activity_timeout_seconds: float = 1800.0
+    activity_timeout_seconds: float = 1800.0  # raise it for route "distilled": minutes per 1k texts
+    route: str = "linear"  # or "distilled" (needs the embeddings-train extra on the worker)
 
 
 @dataclass(frozen=True)
 class TrainRequest:
     data: LabelledFile
     include_reviewed: bool = True
+    route: str = "linear"
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ class RetrainWorkflow:
         try:
             candidate = await self._call(
                 "retrain_train_candidate",
-                TrainRequest(params.data, params.include_reviewed),
+                TrainRequest(params.data, params.include_reviewed, params.route),
                 Candidate,
             )
             evaluation = await self._call(
