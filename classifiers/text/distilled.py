@@ -12,7 +12,7 @@ teacher (docs/models.md).
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from classifiers.text.model import ModelFileError
+from classifiers.text.model import DISTILLED, ModelFileError
 from classifiers.text.static_embeddings import StaticEmbedder
 from classifiers.text.teacher_model import TeacherOptions
 from classifiers.text.teacher_student import SoftLinearStudent, StudentOptions, softmax
@@ -39,14 +39,15 @@ class TrainingExtraMissing(RuntimeError):
     """The distilled route was asked for without the packages it trains with."""
 
 
+def _missing(modules: Sequence[str]) -> list[str]:
+    """The modules that are not installed; found without importing them (torch takes seconds,
+    and transformers remembers a failed torch import for the life of the process)."""
+    return [name for name in modules if importlib.util.find_spec(name) is None]
+
+
 def require_training_extra() -> None:
-    """Raise TrainingExtraMissing, naming what to install, unless torch & co. import."""
-    missing = []
-    for name in TRAINING_MODULES:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            missing.append(name)
+    """Raise TrainingExtraMissing, naming what to install, unless torch & co. are installed."""
+    missing = _missing(TRAINING_MODULES)
     if missing:
         raise TrainingExtraMissing(
             f"the distilled route needs {', '.join(missing)} (the embeddings-train extra): "
@@ -65,7 +66,7 @@ class DistilledOptions:
 class StudentEstimator:
     """A soft student behind the calls CategoryModel makes of an estimator."""
 
-    route = "distilled"
+    route = DISTILLED
     description = DESCRIPTION
 
     def __init__(self, student: SoftLinearStudent) -> None:
@@ -87,13 +88,11 @@ class StudentEstimator:
 
     @classmethod
     def load(cls, directory: Path) -> StudentEstimator:
-        try:
-            importlib.import_module("tokenizers")
-        except ImportError:
+        if _missing(["tokenizers"]):
             raise ModelFileError(
                 f"{directory}: a distilled model needs the tokenizers package to predict: "
                 "pip install 'winback[embeddings]'"
-            ) from None
+            )
         return cls(SoftLinearStudent.load(directory / STUDENT_DIR))
 
 

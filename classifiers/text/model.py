@@ -28,7 +28,8 @@ CARD_FILE = "model_card.json"
 DEFAULT_REVIEW_THRESHOLD = 0.4
 MIN_LATIN_SHARE = 0.5
 ALTERNATIVES = 3
-LINEAR = "linear"
+LINEAR = "linear"  # the routes a saved model.json can name
+DISTILLED = "distilled"
 
 # Everything a saved category model may contain; loading refuses any other type.
 TRUSTED_TYPES = [
@@ -155,7 +156,7 @@ class CategoryModel:
         route = config.get("route", LINEAR)  # models saved before routes existed are linear
         if route == LINEAR:
             estimator = _load_pipeline(directory)
-        elif route == "distilled":
+        elif route == DISTILLED:
             from classifiers.text.distilled import StudentEstimator
 
             estimator = StudentEstimator.load(directory)

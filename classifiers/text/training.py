@@ -16,10 +16,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
-from classifiers.text.distilled import DistilledOptions, fit_distilled, require_training_extra
+from classifiers.text.distilled import DistilledOptions, fit_distilled
 from classifiers.text.evaluation import EvaluationReport, evaluate_predictions
 from classifiers.text.features import build_features, text_views
-from classifiers.text.model import DEFAULT_REVIEW_THRESHOLD, CategoryModel
+from classifiers.text.model import DEFAULT_REVIEW_THRESHOLD, DISTILLED, LINEAR, CategoryModel
 from classifiers.text.model_card import LINEAR_DESCRIPTION, build_card
 from playbooks.taxonomy import Taxonomy
 
@@ -30,7 +30,7 @@ class TrainingDataError(ValueError):
     """Training data that cannot make a model; the message names the row and field."""
 
 
-ROUTES = ("linear", "distilled")
+ROUTES = (LINEAR, DISTILLED)
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class TrainingOptions:
     holdout_share: float = 0.2  # scored for the model card, then refit on everything
     review_threshold: float = DEFAULT_REVIEW_THRESHOLD
     random_state: int = 0
-    route: str = "linear"  # or "distilled": needs the embeddings-train extra to train
+    route: str = LINEAR  # or DISTILLED: needs the embeddings-train extra to train
     distilled: DistilledOptions = field(default_factory=DistilledOptions)
 
     def __post_init__(self) -> None:
@@ -64,7 +64,7 @@ def fit_estimator(
     texts: Sequence[str], labels: Sequence[str], options: TrainingOptions, folds: int | None = None
 ) -> Any:
     """The route's estimator fitted on texts; predict_proba(text_views(texts)) scores them."""
-    if options.route == "distilled":
+    if options.route == DISTILLED:
         return fit_distilled(texts, labels, options.distilled)
     return build_estimator(options, folds).fit(text_views(texts), labels)
 
@@ -106,8 +106,6 @@ def train_category_model(
     options = options or TrainingOptions()
     texts, labels = list(texts), list(labels)
     check_training_data(texts, labels, taxonomy, source)
-    if options.route == "distilled":
-        require_training_extra()  # before any work, not after the holdout's teacher
     evaluation = _holdout_evaluation(texts, labels, options)
     estimator = fit_estimator(texts, labels, options)
     stage_of = taxonomy.stage_map()

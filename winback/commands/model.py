@@ -17,6 +17,7 @@ from classifiers.text.candidate import train_candidate
 from classifiers.text.confusion_plot import write_confusion_image
 from classifiers.text.data import DataFileError, read_labelled_csv
 from classifiers.text.distilled import TrainingExtraMissing, require_training_extra
+from classifiers.text.model import DISTILLED, LINEAR
 from classifiers.text.shadow import recent_feedback_texts, shadow_compare
 from classifiers.text.training import ROUTES, TrainingOptions
 from playbooks.taxonomy import TaxonomyError, load_taxonomy
@@ -64,7 +65,7 @@ def train(
             "student as fast as linear, more accurate, minutes to train; needs the "
             "embeddings-train extra."
         ),
-    ] = "linear",
+    ] = LINEAR,
 ) -> None:
     """Train on a CSV file and register the result as a candidate (the live model is untouched)."""
     if route not in ROUTES:
@@ -72,8 +73,8 @@ def train(
     runtime = open_runtime()
     try:
         options = TrainingOptions(route=route)
-        if route == "distilled":
-            require_training_extra()
+        if route == DISTILLED:
+            require_training_extra()  # before reading the data, not after
         taxonomy = load_taxonomy(runtime.settings.taxonomy_path)
         rows = read_labelled_csv(data, text_col, label_col, preset)
         result = train_candidate(
