@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from store.ingest import ingest_file
 from store.ingest.write_retry import is_deadlock
 from store.models import ActivityEvent
+from tests.support.pg_locks import wait_for_a_lock_wait
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pg_copy"
 KEYS = [f"ev-{i}" for i in range(100)]
@@ -48,17 +48,6 @@ def _events(path: Path, offset: int) -> Path:
     return path
 
 
-def _lock_waiters(engine: Engine) -> int:
-    with engine.connect() as watcher:
-        return int(
-            watcher.exec_driver_sql(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            ).scalar()
-            or 0
-        )
-
-
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_an_import_aborted_by_a_deadlock_is_written_again_after_the_other_side_commits(
     engine: Engine, sessions: sessionmaker[Session], tmp_path: Path, caplog: Any
@@ -86,12 +75,7 @@ def test_an_import_aborted_by_a_deadlock_is_written_again_after_the_other_side_c
         other.exec_driver_sql(f"UPDATE activity_events SET amount = -1 WHERE event_key = '{LAST}'")
         thread = threading.Thread(target=reimport)
         thread.start()
-        for _ in range(200):  # until the import waits for the row held here
-            if _lock_waiters(engine):
-                break
-            time.sleep(0.05)
-        else:
-            raise AssertionError("the import never waited for the locked row")
+        wait_for_a_lock_wait(engine, "the import never waited for the locked row")
         # Every other row of the import, which holds them: a cycle. Returns once the
         # import's write is undone (PostgreSQL aborted it) and its locks are gone.
         other.exec_driver_sql(

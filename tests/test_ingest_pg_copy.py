@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -22,6 +21,7 @@ from store.ingest.schemas.events import EVENTS
 from store.ingest.upsert import WriteCounts, upsert
 from store.migrate import upgrade
 from store.models import ActivityEvent, Customer, FeedbackItem
+from tests.support.pg_locks import wait_for_a_lock_wait
 from tests.support.postgres import create_database
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pg_copy"
@@ -277,7 +277,7 @@ def test_an_import_meeting_uncommitted_rows_of_another_waits_then_skips_them(
         outcome: list[Any] = []
         thread = threading.Thread(target=lambda: outcome.extend(_run_together([second_import])))
         thread.start()
-        _wait_for_a_lock_wait(pg_engine)
+        wait_for_a_lock_wait(pg_engine, "the second import never waited for the first one's rows")
         first.commit()
     thread.join(timeout=30)
     (counts,) = outcome
@@ -286,21 +286,6 @@ def test_an_import_meeting_uncommitted_rows_of_another_waits_then_skips_them(
     assert copies[-2:] == [3000, 2000]  # the second COPY met the 1000 shared keys
     with pg_sessions() as session:
         assert session.scalar(select(func.count()).select_from(ActivityEvent)) == 5000
-
-
-def _wait_for_a_lock_wait(engine: Engine) -> None:
-    """Until some session of this database waits on a row lock (bounded: 20 s)."""
-    with engine.connect() as watcher:
-        for _ in range(200):
-            waiting = watcher.exec_driver_sql(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            ).scalar()
-            if waiting:
-                return
-            watcher.rollback()  # pg_stat_activity is read once per transaction
-            time.sleep(0.1)
-    raise AssertionError("the second import never waited for the first one's rows")
 
 
 def test_a_bad_row_rejects_the_whole_file_and_writes_nothing(
