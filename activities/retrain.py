@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -20,18 +19,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.heartbeat import ProgressHeartbeat
 from classifiers.presets import PresetError, map_labels
 from classifiers.registry import CATEGORY, ModelRegistry, RegistryError
-from classifiers.text import (
-    ModelFileError,
-    TrainingDataError,
-    evaluate_model,
-    train_category_model,
-)
+from classifiers.text import ModelFileError, TrainingDataError, evaluate_model
+from classifiers.text.candidate import train_candidate
 from classifiers.text.distilled import TrainingExtraMissing
 from classifiers.text.training import TrainingOptions
 from playbooks.taxonomy import Taxonomy
-from store.models import FeedbackItem, ModelVersion
+from store.models import ModelVersion
 from workflows.retrain import (
     Candidate,
     EvaluateRequest,
@@ -82,17 +78,6 @@ def read_labelled(spec: LabelledFile) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
-def reviewed_examples(session: Session, known: set[str]) -> tuple[list[str], list[str]]:
-    """Feedback a person labelled (reviewed_label), limited to the taxonomy's categories."""
-    rows = session.execute(
-        select(FeedbackItem.text, FeedbackItem.reviewed_label).where(
-            FeedbackItem.reviewed_label.is_not(None)
-        )
-    ).all()
-    kept = [(text, label) for text, label in rows if text.strip() and label in known]
-    return [text for text, _ in kept], [label for _, label in kept]
-
-
 class RetrainActivities:
     """Built once per worker with the store, the registry, the taxonomy and an ops poster."""
 
@@ -112,41 +97,46 @@ class RetrainActivities:
 
     @activity.defn(name="retrain_train_candidate")
     def train_candidate(self, request: TrainRequest) -> Candidate:
+        """Train on the file (plus reviewed labels) and register a candidate, heartbeating."""
         texts, labels = read_labelled(request.data)
-        reviewed = 0
-        if request.include_reviewed:
-            with self._sessions() as session:
-                extra_texts, extra_labels = reviewed_examples(
-                    session, set(self._taxonomy.category_ids)
-                )
-            texts, labels, reviewed = texts + extra_texts, labels + extra_labels, len(extra_texts)
         try:
             options = TrainingOptions(route=request.route)
         except ValueError as exc:  # an unknown route: retrying cannot help
             raise bad_data(str(exc)) from None
         try:
-            model = train_category_model(
-                texts, labels, self._taxonomy, options, source=request.data.path
-            )
+            with ProgressHeartbeat() as progress:
+                result = train_candidate(
+                    self._sessions,
+                    self._registry.models_dir,
+                    self._taxonomy,
+                    texts,
+                    labels,
+                    source=request.data.path,
+                    include_reviews=request.include_reviewed,
+                    options=options,
+                    progress=progress.note,
+                )
         except (TrainingDataError, TrainingExtraMissing) as exc:
             raise bad_data(str(exc)) from None
-        with tempfile.TemporaryDirectory() as scratch:
-            saved = model.save(Path(scratch) / "model")
-            version = self._registry.register(CATEGORY, saved, model.card)
-        activity.logger.info("registered candidate %s (%d examples)", version, len(texts))
-        return Candidate(version=version, examples=len(texts), reviewed_examples=reviewed)
+        activity.logger.info("registered candidate %s (%d examples)", result.version, result.rows)
+        return Candidate(
+            result.version, examples=result.rows, reviewed_examples=result.reviewed_rows
+        )
 
     @activity.defn(name="retrain_evaluate")
     def evaluate(self, request: EvaluateRequest) -> Evaluation:
         """Macro-F1 of the candidate and of the live model on the same gold set."""
         texts, labels = read_labelled(request.gold)
-        candidate = self._registry.load_category_model(request.candidate_version)
-        candidate_f1 = evaluate_model(candidate, texts, labels, method="gold").macro_f1
-        live = self._registry.live(CATEGORY)
-        live_f1: float | None = None
-        if live is not None and live.version != request.candidate_version:
-            live_model = self._registry.load_category_model(live.version)
-            live_f1 = evaluate_model(live_model, texts, labels, method="gold").macro_f1
+        with ProgressHeartbeat() as progress:
+            progress.note(f"scoring candidate {request.candidate_version} on {len(texts)} texts")
+            candidate = self._registry.load_category_model(request.candidate_version)
+            candidate_f1 = evaluate_model(candidate, texts, labels, method="gold").macro_f1
+            live = self._registry.live(CATEGORY)
+            live_f1: float | None = None
+            if live is not None and live.version != request.candidate_version:
+                progress.note(f"scoring live {live.version} on {len(texts)} texts")
+                live_model = self._registry.load_category_model(live.version)
+                live_f1 = evaluate_model(live_model, texts, labels, method="gold").macro_f1
         return Evaluation(
             candidate_version=request.candidate_version,
             candidate_macro_f1=round(candidate_f1, 4),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -98,6 +99,7 @@ def test_cli_train_evaluate_promote_shadow_rollback(cli: CliRunner, tmp_path: Pa
 
     out = _run(cli, "model", "train", "--data", str(train), *args, "--preset", "banking77")
     assert "registered category model v1 (candidate) from 360 rows" in out
+    assert re.search(r"\[\d\d:\d\d\] linear route: fitting on all 360 rows", out), out
     out = _run(cli, "model", "train", "--data", str(bad), *args, code=2)
     assert "row 1, field label: 'card_arrival' is not a category" in out
     _run(cli, "model", "evaluate", "--data", str(test), *args, code=2)  # nothing live yet

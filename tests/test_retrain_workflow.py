@@ -53,11 +53,16 @@ def shuffled_labels(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 @asynccontextmanager
 async def retrain_worker(
-    client: Client, sessions: sessionmaker[Session], registry: ModelRegistry, settings: Settings
+    client: Client,
+    sessions: sessionmaker[Session],
+    registry: ModelRegistry,
+    settings: Settings,
+    task_queue: str | None = None,
 ) -> AsyncIterator[str]:
+    """A worker for RetrainWorkflow on task_queue (default: a fresh one), yielding the queue."""
     poster = SlackTransport(settings).post_channel if settings.slack_enabled() else None
     retrain = RetrainActivities(sessions, registry, load_taxonomy(), OPS, poster)
-    task_queue = str(uuid.uuid4())
+    task_queue = task_queue or str(uuid.uuid4())
     async with Worker(
         client,
         task_queue=task_queue,

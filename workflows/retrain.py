@@ -36,6 +36,9 @@ class RetrainInput:
     margin: float = 0.01  # promote unless macro-F1 is worse than live by more than this
     include_reviewed: bool = True  # add feedback people labelled in review
     activity_timeout_seconds: float = 1800.0  # raise it for route "distilled": minutes per 1k texts
+    # Training and scoring heartbeat their progress; a worker silent this long is taken for
+    # dead and the activity is retried elsewhere, long before activity_timeout_seconds.
+    heartbeat_timeout_seconds: float = 60.0
     route: str = "linear"  # or "distilled" (needs the embeddings-train extra on the worker)
 
 
@@ -109,29 +112,39 @@ def judge(evaluation: Evaluation, margin: float) -> Verdict:
 class RetrainWorkflow:
     def __init__(self) -> None:
         self._timeout = timedelta(minutes=30)
+        self._heartbeat: timedelta | None = None
 
-    async def _call(self, activity: str, arg: object, result_type: type[T]) -> T:
-        """One retraining activity by name, with the run's timeout and bounded retries."""
+    async def _call(
+        self, activity: str, arg: object, result_type: type[T], heartbeats: bool = False
+    ) -> T:
+        """One retraining activity by name, with the run's timeouts and bounded retries."""
         return await workflow.execute_activity(
             activity,
             arg,
             result_type=result_type,
             start_to_close_timeout=self._timeout,
+            heartbeat_timeout=self._heartbeat if heartbeats else None,
             retry_policy=RetryPolicy(maximum_attempts=3, maximum_interval=timedelta(minutes=1)),
         )
 
     @workflow.run
     async def run(self, params: RetrainInput) -> RetrainResult:
         self._timeout = timedelta(seconds=params.activity_timeout_seconds)
+        if params.heartbeat_timeout_seconds > 0:
+            self._heartbeat = timedelta(seconds=params.heartbeat_timeout_seconds)
         candidate: Candidate | None = None
         try:
             candidate = await self._call(
                 "retrain_train_candidate",
                 TrainRequest(params.data, params.include_reviewed, params.route),
                 Candidate,
+                heartbeats=True,
             )
             evaluation = await self._call(
-                "retrain_evaluate", EvaluateRequest(candidate.version, params.gold), Evaluation
+                "retrain_evaluate",
+                EvaluateRequest(candidate.version, params.gold),
+                Evaluation,
+                heartbeats=True,
             )
         except ActivityError as err:
             cause = err.cause

@@ -7,7 +7,7 @@ data uses another label set). Bad rows raise TrainingDataError naming the row an
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,12 +60,23 @@ def build_estimator(options: TrainingOptions | None = None, folds: int | None = 
     return Pipeline([("features", build_features()), ("classifier", classifier)])
 
 
+Progress = Callable[[str], object]
+
+
+def no_progress(message: str) -> None:
+    """The default progress sink: training says nothing unless asked."""
+
+
 def fit_estimator(
-    texts: Sequence[str], labels: Sequence[str], options: TrainingOptions, folds: int | None = None
+    texts: Sequence[str],
+    labels: Sequence[str],
+    options: TrainingOptions,
+    folds: int | None = None,
+    progress: Progress = no_progress,
 ) -> Any:
     """The route's estimator fitted on texts; predict_proba(text_views(texts)) scores them."""
     if options.route == DISTILLED:
-        return fit_distilled(texts, labels, options.distilled)
+        return fit_distilled(texts, labels, options.distilled, progress)
     return build_estimator(options, folds).fit(text_views(texts), labels)
 
 
@@ -101,13 +112,20 @@ def train_category_model(
     taxonomy: Taxonomy,
     options: TrainingOptions | None = None,
     source: str = "data",
+    progress: Progress = no_progress,
 ) -> CategoryModel:
-    """A fitted CategoryModel whose card holds holdout scores, data hash and versions."""
+    """A fitted CategoryModel whose card holds holdout scores, data hash and versions.
+
+    progress hears each phase (and, on the distilled route, the teacher's steps); the
+    retraining activity turns these notes into Temporal heartbeats.
+    """
     options = options or TrainingOptions()
     texts, labels = list(texts), list(labels)
     check_training_data(texts, labels, taxonomy, source)
-    evaluation = _holdout_evaluation(texts, labels, options)
-    estimator = fit_estimator(texts, labels, options)
+    progress(f"{options.route} route: holdout model for the card ({len(texts)} rows checked)")
+    evaluation = _holdout_evaluation(texts, labels, options, progress)
+    progress(f"{options.route} route: fitting on all {len(texts)} rows")
+    estimator = fit_estimator(texts, labels, options, progress=progress)
     stage_of = taxonomy.stage_map()
     card = build_card(
         texts,
@@ -127,7 +145,7 @@ def train_category_model(
 
 
 def _holdout_evaluation(
-    texts: list[str], labels: list[str], options: TrainingOptions
+    texts: list[str], labels: list[str], options: TrainingOptions, progress: Progress = no_progress
 ) -> EvaluationReport | None:
     """Scores on a stratified holdout, or None when the data is too small to hold any out.
 
@@ -147,6 +165,6 @@ def _holdout_evaluation(
     folds = min(options.calibration_folds, min(Counter(fit_labels).values()))
     if folds < 2:
         return None
-    model = fit_estimator(fit_texts, fit_labels, options, folds)
+    model = fit_estimator(fit_texts, fit_labels, options, folds, progress)
     predicted = [str(label) for label in model.predict(text_views(held_texts))]
     return evaluate_predictions(held_labels, predicted, method="holdout")

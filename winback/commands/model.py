@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -47,6 +49,17 @@ def _fail(exc: Exception) -> typer.Exit:
     return typer.Exit(2)
 
 
+def _elapsed_printer() -> Callable[[str], None]:
+    """Progress notes on stderr, each with the minutes:seconds since training began."""
+    started = time.monotonic()
+
+    def show(message: str) -> None:
+        minutes, seconds = divmod(int(time.monotonic() - started), 60)
+        typer.echo(f"[{minutes:02d}:{seconds:02d}] {message}", err=True)
+
+    return show
+
+
 def _registry(runtime: Runtime) -> ModelRegistry:
     return ModelRegistry(runtime.sessions, runtime.settings.models_dir)
 
@@ -86,6 +99,7 @@ def train(
             source=str(data),
             include_reviews=reviews,
             options=options,
+            progress=_elapsed_printer(),
         )
     except _USER_ERRORS as exc:
         raise _fail(exc) from None
