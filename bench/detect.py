@@ -35,13 +35,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-from sklearn.metrics import roc_auc_score
 from sqlalchemy import delete
+from support.detect_baselines import CDNOW_MASTER, cdnow_holdout, naive_pandas
 
 from activities.scan import PartitionRequest, PlanRequest, ScanActivities, ScanPlan
 from activities.scan_processes import LazyProcessPool, score_in_process
-from classifiers.risk.bgnbd import expected_purchases, fit_bgnbd
 from classifiers.risk.rules import load_rules
 from store.activity_refresh import RollupRefresh, catch_up
 from store.db import make_engine, make_sessionmaker
@@ -49,7 +47,6 @@ from store.migrate import upgrade
 from store.models import Flag
 from workflows.scan import ScanInput
 
-CDNOW_MASTER = Path("/work/shared/data/cdnow/CDNOW_master.txt")
 AS_OF = datetime(2026, 6, 1, tzinfo=UTC)
 KINDS = np.array(["purchase", "usage", "login", "complaint", "payment_failed"])
 
@@ -164,59 +161,6 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def naive_pandas(url: str) -> float:
-    """Baseline: read every event into pandas, group and derive the same activity features."""
-    engine = make_engine(url)
-    started = time.perf_counter()
-    events = pd.read_sql(
-        "SELECT customer_id, occurred_at, kind, quantity FROM activity_events",
-        engine,
-        parse_dates=["occurred_at"],
-    )
-    events["day"] = events["occurred_at"].dt.floor("D")
-    active = events[events["kind"].isin(["purchase", "usage", "login", "payment"])]
-    grouped = active.groupby("customer_id").agg(
-        n_events=("kind", "size"),
-        n_days=("day", "nunique"),
-        first=("occurred_at", "min"),
-        last=("occurred_at", "max"),
-    )
-    recent = events[
-        events["occurred_at"] > pd.Timestamp(AS_OF.replace(tzinfo=None)) - pd.Timedelta(days=28)
-    ]
-    grouped["usage_recent"] = recent.groupby("customer_id")["quantity"].sum()
-    grouped["silent"] = (pd.Timestamp(AS_OF.replace(tzinfo=None)) - grouped["last"]).dt.days
-    gaps = (grouped["last"] - grouped["first"]).dt.days / (grouped["n_days"] - 1).clip(lower=1)
-    _ = grouped["silent"] > 3 * gaps
-    engine.dispose()
-    return time.perf_counter() - started
-
-
-def cdnow_holdout(path: Path) -> tuple[float, float, float, int]:
-    log = pd.read_csv(
-        path,
-        sep=r"\s+",
-        skiprows=1,
-        header=None,
-        names=["customer", "date", "cds", "dollars"],
-        dtype={"date": str},
-    )
-    log["date"] = pd.to_datetime(log["date"], format="%Y%m%d")
-    end = pd.Timestamp("1997-09-30")
-    cal = log[log["date"] <= end].groupby("customer")["date"]
-    first, last = cal.min(), cal.max()
-    x = (cal.nunique() - 1).to_numpy(float)
-    t_x = ((last - first).dt.days / 7).to_numpy(float)
-    T = ((end - first).dt.days / 7).to_numpy(float)
-    buyers_later = set(log.loc[log["date"] > end, "customer"])
-    lapsed = np.array([c not in buyers_later for c in first.index], dtype=int)
-    params = fit_bgnbd(x, t_x, T)
-    expected = expected_purchases(params, 39.0, x, t_x, T)
-    auc_bgnbd = roc_auc_score(lapsed, -expected)
-    auc_recency = roc_auc_score(lapsed, T - t_x)
-    return float(auc_bgnbd), float(auc_recency), float(lapsed.mean()), len(x)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -265,7 +209,7 @@ def main() -> None:
             f"{cpu:.2f} CPU-s "
             f"({flagged:,} flagged; goal <= 10 s at 1M)"
         )
-        naive = naive_pandas(url)
+        naive = naive_pandas(url, AS_OF)
         print(f"    naive pandas read_sql + groupby (activity features only): {naive:.2f}s")
         print(f"    ratio naive / winback: {naive / ours:.2f}x")
         print(f"    load average (1, 5, 15 min) at the end: {os.getloadavg()}")

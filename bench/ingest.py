@@ -15,23 +15,20 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import os
 import random
 import resource
-import sqlite3
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from support.ingest_baselines import baseline, postgres_baseline
+from support.pg_stores import PostgresStores, postgres_server
 
 from store.db import make_engine, make_sessionmaker
 from store.ingest import IngestReport, ingest_file
 from store.ingest import upsert as upsert_module
-from store.ingest.upsert import SQLITE_BULK_CACHE_KB
 from store.migrate import upgrade
 
 KINDS = ("purchase", "usage", "login", "payment")
@@ -65,106 +62,6 @@ def fresh_store(folder: Path, name: str) -> str:
     upgrade(engine)
     engine.dispose()
     return url
-
-
-EVENT_COLUMNS = "event_key, customer_id, occurred_at, kind, quantity, amount"
-
-
-def baseline_rows(events: Path, ids: dict[str, int]) -> Iterator[tuple[object, ...]]:
-    """The events as a plain loader would write them: key, customer id, time, kind, numbers."""
-    with events.open(newline="") as handle:
-        reader = csv.reader(handle)
-        next(reader)
-        for c, at, k, q, a, key in reader:
-            digest = key or hashlib.sha256(f"{c}|{at}|{k}".encode()).hexdigest()
-            yield digest, ids[c], at, k, float(q), float(a)
-
-
-def baseline(db_path: Path, events: Path) -> float:
-    """csv rows -> executemany INSERT, ids from one dict, one transaction, same pragmas."""
-    started = time.perf_counter()
-    connection = sqlite3.connect(db_path)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")
-    connection.execute(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KB}")  # as winback's bulk load
-    ids = dict(connection.execute("SELECT external_id, id FROM customers"))
-    with connection:
-        connection.executemany(
-            f"INSERT INTO activity_events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-            baseline_rows(events, ids),
-        )
-    count = connection.execute("SELECT count(*) FROM activity_events").fetchone()[0]
-    connection.close()
-    return count / (time.perf_counter() - started)
-
-
-def postgres_baseline(url: str, events: Path, copy: bool) -> float:
-    """The same rows into PostgreSQL by psycopg executemany (or COPY), one transaction."""
-    import psycopg
-
-    started = time.perf_counter()
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
-        ids: dict[str, int] = dict(
-            connection.execute("SELECT external_id, id FROM customers").fetchall()  # type: ignore[arg-type]
-        )
-        rows = baseline_rows(events, ids)
-        with connection.cursor() as cursor:
-            if copy:
-                with cursor.copy(f"COPY activity_events ({EVENT_COLUMNS}) FROM STDIN") as out:
-                    for row in rows:
-                        out.write_row(row)
-            else:
-                cursor.executemany(
-                    f"INSERT INTO activity_events ({EVENT_COLUMNS}) "
-                    "VALUES (%s, %s, %s, %s, %s, %s)",
-                    rows,
-                )
-        connection.commit()
-        count = connection.execute("SELECT count(*) FROM activity_events").fetchone()
-    assert count is not None
-    return int(count[0]) / (time.perf_counter() - started)
-
-
-@contextmanager
-def postgres_server(server_url: str | None) -> Iterator[str]:
-    """The server to create the bench's databases on: the one given, or a throwaway one."""
-    if server_url:
-        yield server_url
-        return
-    from tests.support.postgres import postgres_cluster
-
-    with postgres_cluster() as url:
-        yield url
-
-
-class PostgresStores:
-    """Fresh migrated databases on one server, made on demand and all dropped at the end."""
-
-    def __init__(self, server_url: str) -> None:
-        self.server_url = server_url
-        self.made: list[str] = []
-
-    def new(self, customers: Path) -> str:
-        """A new database holding the bench's customers."""
-        from tests.support.postgres import create_database
-
-        url = create_database(self.server_url)
-        self.made.append(url)
-        engine = make_engine(url)
-        try:
-            upgrade(engine)
-            ingest_file(make_sessionmaker(engine), customers, "customers")
-        finally:
-            engine.dispose()
-        return url
-
-    def drop_all(self) -> None:
-        import psycopg
-
-        admin = self.server_url.replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(f"{admin}/postgres", autocommit=True) as connection:
-            for url in self.made:
-                connection.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"')
 
 
 def load_events(url: str, events: Path, use_copy: bool = True) -> IngestReport:
