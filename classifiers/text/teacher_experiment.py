@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from classifiers.text.teacher_augment import augment
 from classifiers.text.teacher_model import TeacherClassifier, TeacherOptions
 from classifiers.text.teacher_student import StudentOptions, softmax
+from classifiers.text.temperature import temperature_for_entropy
 
 
 def texts_per_second(predict: Callable[[list[str]], object], texts: list[str]) -> float:
@@ -169,8 +171,13 @@ def student_phase(
     which: Sequence[str],
     student_options: StudentOptions,
     logits_file: Path | None = None,
+    target_entropy: float | None = None,
 ) -> None:
-    """Fit each student on the fold's training rows and the teacher's logits; print its scores."""
+    """Fit each student on the fold's training rows and the teacher's logits; print its scores.
+
+    With target_entropy the soft student's temperature is the one at which the teacher's
+    targets on the variants reach that mean entropy (classifiers.text.temperature).
+    """
     from classifiers.text.blend import EmbeddingBlendModel
     from classifiers.text.static_embeddings import StaticEmbedder
     from classifiers.text.teacher_student import SoftLinearStudent, hard_label_student
@@ -181,6 +188,10 @@ def student_phase(
         train_logits, variant_logits = cached["train"], cached["variants"]
         variants = [str(text) for text in cached["variant_texts"]]
     classes = teacher["classes"]
+    if target_entropy is not None:
+        matched = temperature_for_entropy(variant_logits, target_entropy)
+        student_options = replace(student_options, temperature=matched)
+        print(f"  temperature {matched:.3f} gives the variant targets {target_entropy} nats")
     makers: dict[str, Callable[[], object]] = {
         "blend": lambda: EmbeddingBlendModel(embedder).fit(train_texts, train_labels),
         "hard": lambda: hard_label_student(
