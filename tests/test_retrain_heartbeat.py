@@ -62,7 +62,7 @@ async def test_training_progress_is_sent_as_heartbeat_details(
     async with retrain_worker(temporal_client, sqlite_sessions, registry, settings) as queue:
         handle = await temporal_client.start_workflow(
             RetrainWorkflow.run,
-            RetrainInput(data, gold, heartbeat_timeout_seconds=2),
+            RetrainInput(data, gold, heartbeat_timeout_seconds=3),
             id=f"retrain-{uuid.uuid4()}",
             task_queue=queue,
         )
