@@ -115,6 +115,7 @@ class RetrainActivities:
                     include_reviews=request.include_reviewed,
                     options=options,
                     progress=progress.note,
+                    request_id=request.request_id,
                 )
         except (TrainingDataError, TrainingExtraMissing) as exc:
             raise bad_data(str(exc)) from None

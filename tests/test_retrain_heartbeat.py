@@ -123,4 +123,5 @@ async def test_a_worker_killed_mid_training_is_replaced_within_the_heartbeat_tim
     train_attempt = started[0]
     assert train_attempt.attempt == 2
     assert "heartbeat" in train_attempt.last_failure.message.lower()
-    assert registry.live(CATEGORY) is not None
+    live = registry.live(CATEGORY)
+    assert live is not None and live.card["training_request"].startswith(f"{handle.id}/")

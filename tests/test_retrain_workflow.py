@@ -189,6 +189,25 @@ def test_reviewed_labels_are_added_to_the_training_data(
     assert statuses(registry) == {"v1": "candidate", "v2": "candidate"}
 
 
+def test_a_retried_training_attempt_returns_the_candidate_its_request_registered(
+    sqlite_sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """An attempt whose worker died after registering: the retry must not train or register
+    again (it would leave an orphan candidate, and the distilled route trains for hours)."""
+    data = write_csv(tmp_path / "data.csv", bitext_rows("Training", 4))
+    registry = ModelRegistry(sqlite_sessions, tmp_path / "models")
+    retrain = RetrainActivities(sqlite_sessions, registry, load_taxonomy(), OPS, None)
+
+    first = retrain.train_candidate(TrainRequest(data, request_id="retrain-a/run-1"))
+    retried = retrain.train_candidate(TrainRequest(data, request_id="retrain-a/run-1"))
+    other = retrain.train_candidate(TrainRequest(data, request_id="retrain-b/run-1"))
+
+    assert retried == first and first.version == "v1" and first.examples == 20
+    assert other.version == "v2"
+    assert statuses(registry) == {"v1": "candidate", "v2": "candidate"}
+    assert registry.get(CATEGORY, "v1").card["training_request"] == "retrain-a/run-1"
+
+
 async def test_an_unknown_route_or_a_missing_training_extra_fails_the_run_without_retries(
     temporal_client: Client,
     sqlite_sessions: sessionmaker[Session],

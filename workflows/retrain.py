@@ -47,6 +47,7 @@ class TrainRequest:
     data: LabelledFile
     include_reviewed: bool = True
     route: str = "linear"
+    request_id: str = ""  # workflow id/run id: a retried attempt reuses what an earlier registered
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,12 @@ class RetrainWorkflow:
         try:
             candidate = await self._call(
                 "retrain_train_candidate",
-                TrainRequest(params.data, params.include_reviewed, params.route),
+                TrainRequest(
+                    params.data,
+                    params.include_reviewed,
+                    params.route,
+                    request_id=f"{workflow.info().workflow_id}/{workflow.info().run_id}",
+                ),
                 Candidate,
                 heartbeats=True,
             )

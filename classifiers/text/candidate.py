@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +22,8 @@ from classifiers.text.training import (
 )
 from playbooks.taxonomy import Taxonomy
 from store.db import transaction
+
+REQUEST_KEY = "training_request"  # in the card: the request that trained this version
 
 
 @dataclass(frozen=True)
@@ -42,13 +45,21 @@ def train_candidate(
     include_reviews: bool = True,
     options: TrainingOptions | None = None,
     progress: Progress = no_progress,
+    request_id: str = "",
 ) -> CandidateResult:
     """Sync the taxonomy, add reviewed labels, train, and register the model as a candidate.
 
     Reviewed labels of categories the taxonomy no longer has (retired without a remap) and
     reviewed items without text are left out rather than failing the run.
+    With a request_id the call is idempotent: a candidate an earlier call (say, an activity
+    attempt whose worker died before reporting) registered for it is returned, untrained again.
     Raises TrainingDataError (nothing registered) when the data cannot make a model.
     """
+    if request_id:
+        earlier = registered_for(ModelRegistry(sessions, models_dir), request_id)
+        if earlier is not None:
+            progress(f"{earlier.version} was already registered for this request")
+            return earlier
     known = set(taxonomy.category_ids)
     with transaction(sessions) as session:
         sync_taxonomy(session, taxonomy)
@@ -61,6 +72,8 @@ def train_candidate(
     )
     model.card["data_source"] = source
     model.card["reviewed_rows"] = len(reviewed)
+    if request_id:
+        model.card[REQUEST_KEY] = request_id
     with TemporaryDirectory() as scratch:
         saved = model.save(Path(scratch))
         version = ModelRegistry(sessions, models_dir).register(CATEGORY, saved, model.card)
@@ -72,3 +85,19 @@ def train_candidate(
         holdout_accuracy=evaluation.get("accuracy"),
         holdout_macro_f1=evaluation.get("macro_f1"),
     )
+
+
+def registered_for(registry: ModelRegistry, request_id: str) -> CandidateResult | None:
+    """The category candidate registered for request_id, if any (newest first)."""
+    for row in reversed(registry.list(CATEGORY)):
+        card: dict[str, Any] = dict(row.card or {})
+        if card.get(REQUEST_KEY) == request_id:
+            evaluation = card.get("evaluation") or {}
+            return CandidateResult(
+                version=row.version,
+                rows=int(card.get("training_rows", 0)),
+                reviewed_rows=int(card.get("reviewed_rows", 0)),
+                holdout_accuracy=evaluation.get("accuracy"),
+                holdout_macro_f1=evaluation.get("macro_f1"),
+            )
+    return None
