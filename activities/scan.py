@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.scan_messages import (
+    ChooseRequest,
+    ChooseResult,
+    PartitionRequest,
+    PartitionResult,
+    PlanRequest,
+    ScanPlan,
+)
 from activities.scan_processes import LazyProcessPool, shares_across_processes
 from classifiers.risk.bgnbd import BGNBDParams
 from classifiers.risk.context import build_lapse_context
@@ -42,51 +49,6 @@ FLAG_COLUMNS = (
     "detector",
     "status",
 )
-
-
-@dataclass(frozen=True)
-class PlanRequest:
-    as_of: str  # ISO instant, UTC
-    partition_size: int
-
-
-@dataclass(frozen=True)
-class ScanPlan:
-    as_of: str
-    partitions: list[tuple[int, int]]  # [lo, hi) customer id ranges
-    customers: int
-    segment_gap_days: dict[str, float] = field(default_factory=dict)
-    overall_gap_days: float | None = None
-    bgnbd: list[float] | None = None  # r, alpha, a, b
-    model_version: str | None = None  # None: the YAML rules score at-risk
-
-
-@dataclass(frozen=True)
-class PartitionRequest:
-    scan_id: str
-    plan: ScanPlan
-    lo: int
-    hi: int
-
-
-@dataclass(frozen=True)
-class PartitionResult:
-    scored: int
-    flagged: dict[str, int] = field(default_factory=dict)  # by kind
-    skipped: dict[str, int] = field(default_factory=dict)  # by documented reason
-    events_after_as_of: int = 0
-
-
-@dataclass(frozen=True)
-class ChooseRequest:
-    scan_id: str
-    as_of: str
-
-
-@dataclass(frozen=True)
-class ChooseResult:
-    flag_ids: list[int]
-    over_capacity: int
 
 
 def _instant(iso: str) -> datetime:

@@ -26,7 +26,8 @@ from threadpoolctl import threadpool_limits
 from winback.child_process import die_with_parent
 
 if TYPE_CHECKING:
-    from activities.scan import PartitionRequest, PartitionResult, ScanActivities
+    from activities.scan import ScanActivities
+    from activities.scan_messages import PartitionRequest, PartitionResult
 
 _scans: ScanActivities | None = None  # this pool process's own, built by _start
 

@@ -38,7 +38,8 @@ import numpy as np
 from sqlalchemy import delete
 from support.detect_baselines import CDNOW_MASTER, cdnow_holdout, naive_pandas
 
-from activities.scan import PartitionRequest, PlanRequest, ScanActivities, ScanPlan
+from activities.scan import ScanActivities
+from activities.scan_messages import PartitionRequest, PlanRequest, ScanPlan
 from activities.scan_processes import LazyProcessPool, score_in_process
 from classifiers.risk.rules import load_rules
 from store.activity_refresh import RollupRefresh, catch_up

@@ -21,12 +21,12 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.rescue_start import RescueStarter, StartRescueRequest
-    from activities.scan import (
+    from activities.scan import ScanActivities
+    from activities.scan_messages import (
         ChooseRequest,
         PartitionRequest,
         PartitionResult,
         PlanRequest,
-        ScanActivities,
         ScanPlan,
     )
 
