@@ -14,7 +14,7 @@ test-extras:  ## tests of optional routes: installs the CPU torch wheel and the 
 	.venv/bin/python -m pytest --override-ini addopts= tests/extras
 
 lint:
-	.venv/bin/ruff check . && .venv/bin/mypy winback workflows activities classifiers playbooks store web
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy winback workflows activities classifiers playbooks store web
 
 bench:
 	for f in bench/*.py; do .venv/bin/python $$f; done

@@ -213,8 +213,6 @@ class SpikeAlertActivities:
             return AlertDelivery(alert_id, "already_sent")
         if self._post_channel is None:
             return AlertDelivery(alert_id, "stored")
-        await self._post_channel(
-            self._settings.slack_leaders_channel, message.text, message.blocks
-        )
+        await self._post_channel(self._settings.slack_leaders_channel, message.text, message.blocks)
         await asyncio.to_thread(self._mark_sent, alert_id)
         return AlertDelivery(alert_id, "sent")

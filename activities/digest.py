@@ -42,47 +42,72 @@ def week_figures(session: Session, end: date, days: int) -> DigestFigures:
     report = assets_report(session, [week], Filters())
     flow = report.flows[0]
     lo, hi = day_start(week.start), day_start(week.end)
-    outcomes: dict[str, int] = dict(session.execute(  # type: ignore[arg-type]
-        select(RescueCase.status, func.count())
-        .where(RescueCase.closed_at >= lo, RescueCase.closed_at < hi)
-        .group_by(RescueCase.status)).all())
-    saved = session.scalar(select(func.coalesce(func.sum(RescueCase.value_saved), 0.0)).where(
-        RescueCase.closed_at >= lo, RescueCase.closed_at < hi, RescueCase.status == "rescued"))
+    outcomes: dict[str, int] = dict(
+        session.execute(  # type: ignore[arg-type]
+            select(RescueCase.status, func.count())
+            .where(RescueCase.closed_at >= lo, RescueCase.closed_at < hi)
+            .group_by(RescueCase.status)
+        ).all()
+    )
+    saved = session.scalar(
+        select(func.coalesce(func.sum(RescueCase.value_saved), 0.0)).where(
+            RescueCase.closed_at >= lo, RescueCase.closed_at < hi, RescueCase.status == "rescued"
+        )
+    )
     open_cases = session.scalar(select(func.count()).where(RescueCase.status == "open"))
     names = {str(i): str(n) for i, n in session.execute(select(Category.id, Category.name))}
     spikes = session.scalars(
-        select(SpikeAlert).where(SpikeAlert.window_end >= start, SpikeAlert.window_end <= end)
-        .order_by(SpikeAlert.score.desc(), SpikeAlert.id).limit(TOP_SPIKES))
+        select(SpikeAlert)
+        .where(SpikeAlert.window_end >= start, SpikeAlert.window_end <= end)
+        .order_by(SpikeAlert.score.desc(), SpikeAlert.id)
+        .limit(TOP_SPIKES)
+    )
     return DigestFigures(
-        start=start.isoformat(), end=end.isoformat(),
-        new_count=flow.new_count, new_value=flow.new_value,
-        lost_count=flow.lost_count, lost_value=flow.lost_value,
+        start=start.isoformat(),
+        end=end.isoformat(),
+        new_count=flow.new_count,
+        new_value=flow.new_value,
+        lost_count=flow.lost_count,
+        lost_value=flow.lost_value,
         top_reasons=[f"{r.label} ({r.count})" for r in report.reasons[:TOP_REASONS]],
-        outcomes={str(k): int(v) for k, v in outcomes.items()}, value_saved=float(saved or 0),
+        outcomes={str(k): int(v) for k, v in outcomes.items()},
+        value_saved=float(saved or 0),
         open_cases=int(open_cases or 0),
-        spikes=[f"{names.get(s.category_id, s.category_id)}: {s.observed} vs "
-                f"{s.expected:.1f} expected" for s in spikes],
+        spikes=[
+            f"{names.get(s.category_id, s.category_id)}: {s.observed} vs {s.expected:.1f} expected"
+            for s in spikes
+        ],
     )
 
 
 def digest_message(f: DigestFigures, dashboard_url: str) -> tuple[str, list[dict[str, Any]]]:
     """One Slack message: new vs lost, why, rescue outcomes, spikes, and the dashboard link."""
     net = f.new_count - f.lost_count
-    growth = (f"*New* {f.new_count} (${f.new_value:,.0f}) · *Lost* {f.lost_count} "
-              f"(${f.lost_value:,.0f}) · *Net* {net:+d} (${f.new_value - f.lost_value:,.0f})")
+    growth = (
+        f"*New* {f.new_count} (${f.new_value:,.0f}) · *Lost* {f.lost_count} "
+        f"(${f.lost_value:,.0f}) · *Net* {net:+d} (${f.new_value - f.lost_value:,.0f})"
+    )
     why = "*Top why:* " + ("; ".join(f.top_reasons) or "no coded reasons this week")
-    rescues = (f"*Rescues closed:* {f.outcomes.get('rescued', 0)} rescued, "
-               f"{f.outcomes.get('lost', 0)} lost, {f.outcomes.get('no_contact', 0)} no contact"
-               f" · ${f.value_saved:,.0f} saved · {f.open_cases} still open")
+    rescues = (
+        f"*Rescues closed:* {f.outcomes.get('rescued', 0)} rescued, "
+        f"{f.outcomes.get('lost', 0)} lost, {f.outcomes.get('no_contact', 0)} no contact"
+        f" · ${f.value_saved:,.0f} saved · {f.open_cases} still open"
+    )
     spikes = "*Spikes:* " + ("; ".join(f.spikes) or "none")
     text = f"Customer Room week {f.start} to {f.end}: new {f.new_count}, lost {f.lost_count}."
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text",
-                                    "text": f"Customer Room: week to {f.end}"}},
-        *({"type": "section", "text": {"type": "mrkdwn", "text": line}}
-          for line in (growth, why, rescues, spikes)),
-        {"type": "context", "elements": [{"type": "mrkdwn",
-                                          "text": f"<{dashboard_url}|Open the dashboard>"}]},
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": f"Customer Room: week to {f.end}"},
+        },
+        *(
+            {"type": "section", "text": {"type": "mrkdwn", "text": line}}
+            for line in (growth, why, rescues, spikes)
+        ),
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": f"<{dashboard_url}|Open the dashboard>"}],
+        },
     ]
     return f"{text} {dashboard_url}", blocks
 
@@ -90,8 +115,9 @@ def digest_message(f: DigestFigures, dashboard_url: str) -> tuple[str, list[dict
 class DigestActivities:
     """Built once per worker with the store, settings and (when Slack is on) a channel poster."""
 
-    def __init__(self, sessions: sessionmaker[Session], settings: Settings,
-                 post_channel: PostChannel | None) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], settings: Settings, post_channel: PostChannel | None
+    ) -> None:
         self._sessions = sessions
         self._settings = settings
         self._post_channel = post_channel
@@ -109,8 +135,9 @@ class DigestActivities:
             await self._post_channel(channel, text, blocks)
             return DigestDelivery("sent", channel)
         path = self._settings.data_dir / "outbox" / f"digest-{figures.end}.json"
-        await asyncio.to_thread(_write_json, path, {"channel": channel, "text": text,
-                                                    "blocks": blocks})
+        await asyncio.to_thread(
+            _write_json, path, {"channel": channel, "text": text, "blocks": blocks}
+        )
         return DigestDelivery("stored", str(path))
 
 

@@ -200,9 +200,7 @@ def listening_activities(
     listen = ListenActivities.from_registry(sessions, registry)
     alerts = SpikeAlertActivities(sessions, settings, poster)
     taxonomy = load_taxonomy(settings.taxonomy_path)
-    retrain = RetrainActivities(
-        sessions, registry, taxonomy, settings.slack_ops_channel, poster
-    )
+    retrain = RetrainActivities(sessions, registry, taxonomy, settings.slack_ops_channel, poster)
     return [
         listen.live_model_version,
         listen.pending_feedback_ids,

@@ -54,13 +54,22 @@ def open_tasks(session: Session, recipient: str | None = None) -> list[OutboxTas
     for row, case, customer in session.execute(query).tuples():
         fields = _notice_part(row, "fields") or []
         offers = _notice_part(row, "offers") or []
-        tasks.append(OutboxTask(
-            message_key=row.message_key, workflow_id=case.workflow_id, kind=row.kind,
-            step=row.step, recipient=row.recipient, headline=row.text,
-            customer_external_id=customer.external_id, customer_name=customer.name,
-            value_at_risk=case.value_at_risk, transport=row.transport,
-            updated_at=row.updated_at, script=str(_notice_part(row, "script") or ""),
-            field_names=tuple(str(f["name"]) for f in fields if isinstance(f, dict)),
-            offer_ids=tuple(str(o["id"]) for o in offers if isinstance(o, dict)),
-        ))
+        tasks.append(
+            OutboxTask(
+                message_key=row.message_key,
+                workflow_id=case.workflow_id,
+                kind=row.kind,
+                step=row.step,
+                recipient=row.recipient,
+                headline=row.text,
+                customer_external_id=customer.external_id,
+                customer_name=customer.name,
+                value_at_risk=case.value_at_risk,
+                transport=row.transport,
+                updated_at=row.updated_at,
+                script=str(_notice_part(row, "script") or ""),
+                field_names=tuple(str(f["name"]) for f in fields if isinstance(f, dict)),
+                offer_ids=tuple(str(o["id"]) for o in offers if isinstance(o, dict)),
+            )
+        )
     return tasks

@@ -35,15 +35,23 @@ class Assignment:
     slack_ids: dict[str, str] = field(default_factory=dict)
 
 
-_PERSON = (TeamMember.handle, TeamMember.team, TeamMember.role, TeamMember.lead_handle,
-           TeamMember.slack_user_id, TeamMember.active)
+_PERSON = (
+    TeamMember.handle,
+    TeamMember.team,
+    TeamMember.role,
+    TeamMember.lead_handle,
+    TeamMember.slack_user_id,
+    TeamMember.active,
+)
 
 
 # Built once (building costs more than running it); a None team matches nobody.
-_PEOPLE = select(*_PERSON).where(or_(
-    and_(TeamMember.team == bindparam("team"), TeamMember.active.is_(True)),
-    TeamMember.handle.in_(bindparam("handles", expanding=True)),
-))
+_PEOPLE = select(*_PERSON).where(
+    or_(
+        and_(TeamMember.team == bindparam("team"), TeamMember.active.is_(True)),
+        TeamMember.handle.in_(bindparam("handles", expanding=True)),
+    )
+)
 
 
 def _people(session: Session, team: str | None, handles: Iterable[str]) -> dict[str, Any]:

@@ -22,12 +22,22 @@ from store.models import Customer, FeedbackItem, RescueCase, RescueEvent
 
 # The customer, and the case of this workflow if a previous attempt already opened it.
 _CUSTOMER_AND_CASE = (
-    select(Customer.name, Customer.owner, Customer.team,
-           RescueCase.id.label("case_id"), RescueCase.assignee.label("case_assignee"),
-           RescueCase.team.label("case_team"))
+    select(
+        Customer.name,
+        Customer.owner,
+        Customer.team,
+        RescueCase.id.label("case_id"),
+        RescueCase.assignee.label("case_assignee"),
+        RescueCase.team.label("case_team"),
+    )
     .select_from(Customer)
-    .outerjoin(RescueCase, and_(RescueCase.workflow_id == bindparam("workflow_id"),
-                                RescueCase.customer_id == Customer.id))
+    .outerjoin(
+        RescueCase,
+        and_(
+            RescueCase.workflow_id == bindparam("workflow_id"),
+            RescueCase.customer_id == Customer.id,
+        ),
+    )
     .where(Customer.id == bindparam("customer_id"))
 )
 _RECENT_COMPLAINTS = (
@@ -49,23 +59,33 @@ def open_case(session: Session, req: OpenCaseInput) -> tuple[CaseContext, bool]:
     ).first()
     if found is None:
         raise ApplicationError(
-            f"customer id {req.customer_id} does not exist", type="UnknownCustomer",
+            f"customer id {req.customer_id} does not exist",
+            type="UnknownCustomer",
             non_retryable=True,
         )
     complaints = list(session.scalars(_RECENT_COMPLAINTS, {"customer_id": req.customer_id}))
     if found.case_id is None:
         picked = assign(
-            session, found, req.assignment_strategy, req.prefer_owner,
-            req.default_team, req.assignee,
+            session,
+            found,
+            req.assignment_strategy,
+            req.prefer_owner,
+            req.default_team,
+            req.assignee,
         )
         case_id, assignee, team = _insert_case(session, req, picked), picked.assignee, picked.team
     else:  # a retry after the row was written: keep who was picked then
         picked = assign(session, found, "", False, found.case_team, found.case_assignee)
         case_id, assignee, team = found.case_id, found.case_assignee, found.case_team
     context = CaseContext(
-        case_id=case_id, customer_name=found.name, assignee=assignee, team=team,
-        lead_handles=picked.lead_handles, team_handles=picked.team_handles,
-        slack_ids=picked.slack_ids, recent_complaints=complaints,
+        case_id=case_id,
+        customer_name=found.name,
+        assignee=assignee,
+        team=team,
+        lead_handles=picked.lead_handles,
+        team_handles=picked.team_handles,
+        slack_ids=picked.slack_ids,
+        recent_complaints=complaints,
     )
     return context, found.case_id is None
 
@@ -74,16 +94,28 @@ def _insert_case(session: Session, req: OpenCaseInput, picked: Assignment) -> in
     """The case row and its first audit line (one activity fewer before the first task
     reaches the account team); column defaults (status, opened_at, ...) apply as usual."""
     case: dict[str, Any] = {
-        "workflow_id": req.workflow_id, "customer_id": req.customer_id,
-        "episode": req.episode, "scenario": req.scenario,
-        "playbook_version": req.playbook_version, "flag_id": req.flag_id,
-        "assignee": picked.assignee, "team": picked.team,
-        "value_at_risk": req.value_at_risk, "current_step": "unclaimed",
+        "workflow_id": req.workflow_id,
+        "customer_id": req.customer_id,
+        "episode": req.episode,
+        "scenario": req.scenario,
+        "playbook_version": req.playbook_version,
+        "flag_id": req.flag_id,
+        "assignee": picked.assignee,
+        "team": picked.team,
+        "value_at_risk": req.value_at_risk,
+        "current_step": "unclaimed",
     }
     case_id = int(session.execute(_NEW_CASE, case).scalar_one())
-    session.execute(_NEW_EVENT, {
-        "case_id": case_id, "event_key": f"{req.workflow_id}:0000:opened", "kind": "opened",
-        "step": None, "actor": "winback", "at": utcnow(),
-        "data": {"assignee": picked.assignee or ""},
-    })
+    session.execute(
+        _NEW_EVENT,
+        {
+            "case_id": case_id,
+            "event_key": f"{req.workflow_id}:0000:opened",
+            "kind": "opened",
+            "step": None,
+            "actor": "winback",
+            "at": utcnow(),
+            "data": {"assignee": picked.assignee or ""},
+        },
+    )
     return case_id

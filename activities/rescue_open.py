@@ -42,7 +42,8 @@ class RescueOpener:
         if inp is not None and inp.plan is None:
             resolved = self._playbook.plan_for(req.workflow_id, inp)
             req = replace(
-                req, playbook_version=resolved.version,
+                req,
+                playbook_version=resolved.version,
                 assignment_strategy=resolved.assignment_strategy,
                 prefer_owner=resolved.prefer_owner,
                 default_team=req.default_team or resolved.default_team,

@@ -44,7 +44,8 @@ class WorkerPlaybook:
                 f"{playbook.version!r} (digest {digest}) from {self._path or DEFAULT_PLAYBOOK}: "
                 "give starters (CLI, API, scan) and workers the same WINBACK_PLAYBOOK_PATH, "
                 "then start the rescue again",
-                type="PlaybookMismatch", non_retryable=True,
+                type="PlaybookMismatch",
+                non_retryable=True,
             )
         return resolve_plan(
             playbook, inp.scenario, inp.segment, inp.value_per_year, list(inp.reasons), inp.team

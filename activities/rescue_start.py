@@ -131,23 +131,37 @@ class RescueStarter:
         if facts.latest_open and facts.latest_workflow_id:
             return _Prepared(facts.latest_workflow_id, existing=True)
         episode = (facts.latest_episode or 0) + 1
-        return _Prepared(rescue_workflow_id(facts.external_id, episode), False,
-                         self._input(facts, episode))
+        return _Prepared(
+            rescue_workflow_id(facts.external_id, episode), False, self._input(facts, episode)
+        )
 
     def _input(self, facts: StartFacts, episode: int) -> RescueInput:
         """The workflow's input: the playbook by version and digest (the worker resolves the
         plan), or the plan itself when this starter's playbook is not the configured one."""
         plan = None
         if self._send_plan:
-            plan = resolve_plan(self._playbook, facts.scenario, facts.segment,
-                                facts.value_per_year, facts.reasons, facts.team)
+            plan = resolve_plan(
+                self._playbook,
+                facts.scenario,
+                facts.segment,
+                facts.value_per_year,
+                facts.reasons,
+                facts.team,
+            )
         return RescueInput(
-            customer_id=facts.customer_id, customer_external_id=facts.external_id,
-            episode=episode, scenario=facts.scenario, segment=facts.segment,
+            customer_id=facts.customer_id,
+            customer_external_id=facts.external_id,
+            episode=episode,
+            scenario=facts.scenario,
+            segment=facts.segment,
             value_per_year=facts.value_per_year,
             probability=facts.probability if facts.probability is not None else 1.0,
-            reasons=facts.reasons, flag_id=facts.flag_id, team=facts.team, plan=plan,
-            playbook_version=self._playbook.version, playbook_digest=self._digest,
+            reasons=facts.reasons,
+            flag_id=facts.flag_id,
+            team=facts.team,
+            plan=plan,
+            playbook_version=self._playbook.version,
+            playbook_digest=self._digest,
         )
 
     async def _start(self, prepared: _Prepared, flag_id: int | None) -> StartRescueResult:
@@ -155,8 +169,11 @@ class RescueStarter:
         if not prepared.existing and prepared.inp is not None:
             try:
                 handle = await self._client.start_workflow(
-                    WORKFLOW_NAME, prepared.inp, id=prepared.workflow_id,
-                    task_queue=self._task_queue, result_type=RescueResult,
+                    WORKFLOW_NAME,
+                    prepared.inp,
+                    id=prepared.workflow_id,
+                    task_queue=self._task_queue,
+                    result_type=RescueResult,
                     id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                     # A run that failed before opening its case (a playbook mismatch, say)
                     # left no case, so the same episode may run again once fixed.
@@ -196,10 +213,16 @@ def close_abandoned_case(
         reason = f"rescue workflow ended without an outcome ({how_it_ended})"
         case.status, case.current_step, case.closed_at = "no_contact", "closed", now
         case.outcome_reason = reason
-        session.add(RescueEvent(
-            case_id=case.id, event_key=f"{workflow_id}:abandoned", kind="abandoned",
-            actor="winback", at=now, data={"ended": how_it_ended},
-        ))
+        session.add(
+            RescueEvent(
+                case_id=case.id,
+                event_key=f"{workflow_id}:abandoned",
+                kind="abandoned",
+                actor="winback",
+                at=now,
+                data={"ended": how_it_ended},
+            )
+        )
 
 
 def _configured_digest(settings: Settings) -> str | None:

@@ -34,8 +34,13 @@ class StartFacts:
     reasons: list[str]
 
 
-_CUSTOMER = (Customer.id, Customer.external_id, Customer.segment, Customer.value_per_year,
-             Customer.team)
+_CUSTOMER = (
+    Customer.id,
+    Customer.external_id,
+    Customer.segment,
+    Customer.value_per_year,
+    Customer.team,
+)
 _FLAG = (Flag.id.label("flag_id"), Flag.kind, Flag.probability, Flag.reasons)
 
 
@@ -44,13 +49,16 @@ _FLAG = (Flag.id.label("flag_id"), Flag.kind, Flag.probability, Flag.reasons)
 def _with_latest_case(query: Select[Any]) -> Select[Any]:
     earlier = aliased(RescueCase)
     latest_id = (
-        select(earlier.id).where(earlier.customer_id == Customer.id)
-        .order_by(earlier.episode.desc()).limit(1).correlate(Customer).scalar_subquery()
+        select(earlier.id)
+        .where(earlier.customer_id == Customer.id)
+        .order_by(earlier.episode.desc())
+        .limit(1)
+        .correlate(Customer)
+        .scalar_subquery()
     )
     return query.add_columns(
         RescueCase.episode, RescueCase.status, RescueCase.workflow_id
-    ).outerjoin(RescueCase, and_(RescueCase.customer_id == Customer.id,
-                                 RescueCase.id == latest_id))
+    ).outerjoin(RescueCase, and_(RescueCase.customer_id == Customer.id, RescueCase.id == latest_id))
 
 
 def _by_customer() -> Select[Any]:
@@ -58,18 +66,22 @@ def _by_customer() -> Select[Any]:
     latest_flag = (
         select(newer.id)
         .where(newer.customer_id == Customer.id, newer.kind == bindparam("scenario"))
-        .order_by(newer.scanned_at.desc(), newer.id.desc()).limit(1)
-        .correlate(Customer).scalar_subquery()
+        .order_by(newer.scanned_at.desc(), newer.id.desc())
+        .limit(1)
+        .correlate(Customer)
+        .scalar_subquery()
     )
-    query = select(*_CUSTOMER, *_FLAG).select_from(Customer).outerjoin(
-        Flag, and_(Flag.customer_id == Customer.id, Flag.id == latest_flag)
+    query = (
+        select(*_CUSTOMER, *_FLAG)
+        .select_from(Customer)
+        .outerjoin(Flag, and_(Flag.customer_id == Customer.id, Flag.id == latest_flag))
     )
     return _with_latest_case(query).where(Customer.external_id == bindparam("external_id"))
 
 
 def _by_flag() -> Select[Any]:
-    query = select(*_CUSTOMER, *_FLAG).select_from(Customer).join(
-        Flag, Flag.customer_id == Customer.id
+    query = (
+        select(*_CUSTOMER, *_FLAG).select_from(Customer).join(Flag, Flag.customer_id == Customer.id)
     )
     return _with_latest_case(query).where(Flag.id == bindparam("flag_id"))
 
@@ -89,17 +101,22 @@ def facts_for_flag(session: Session, flag_id: int) -> StartFacts | None:
 
 def facts_for_customer(session: Session, external_id: str, scenario: str) -> StartFacts | None:
     """None when the customer does not exist; the flag is their latest of `scenario`'s kind."""
-    row = session.execute(
-        BY_CUSTOMER, {"external_id": external_id, "scenario": scenario}
-    ).first()
+    row = session.execute(BY_CUSTOMER, {"external_id": external_id, "scenario": scenario}).first()
     return None if row is None else _facts(row, scenario)
 
 
 def _facts(row: Row[Any], scenario: str) -> StartFacts:
     return StartFacts(
-        customer_id=row.id, external_id=row.external_id, segment=row.segment,
-        value_per_year=row.value_per_year, team=row.team, scenario=scenario,
-        latest_episode=row.episode, latest_open=row.status == "open",
-        latest_workflow_id=row.workflow_id, flag_id=row.flag_id,
-        probability=row.probability, reasons=list(row.reasons or []),
+        customer_id=row.id,
+        external_id=row.external_id,
+        segment=row.segment,
+        value_per_year=row.value_per_year,
+        team=row.team,
+        scenario=scenario,
+        latest_episode=row.episode,
+        latest_open=row.status == "open",
+        latest_workflow_id=row.workflow_id,
+        flag_id=row.flag_id,
+        probability=row.probability,
+        reasons=list(row.reasons or []),
     )

@@ -102,10 +102,17 @@ class RescueStore:
                 raise ApplicationError(
                     f"rescue case {entry.case_id} is gone", type="UnknownCase", non_retryable=True
                 )
-            session.add(RescueEvent(
-                case_id=case.id, event_key=entry.event_key, kind=entry.kind, step=entry.step,
-                actor=entry.actor, at=entry.at, data=entry.data,
-            ))
+            session.add(
+                RescueEvent(
+                    case_id=case.id,
+                    event_key=entry.event_key,
+                    kind=entry.kind,
+                    step=entry.step,
+                    actor=entry.actor,
+                    at=entry.at,
+                    data=entry.data,
+                )
+            )
             _move_case(case, entry)
             if entry.feedback_key and entry.feedback_text and entry.feedback_text.strip():
                 _write_feedback(session, entry, self._keep_original)
@@ -133,9 +140,14 @@ def _write_feedback(session: Session, entry: AuditEntry, keep_original: bool) ->
     exists = select(FeedbackItem.id).where(FeedbackItem.external_id == entry.feedback_key)
     if session.scalar(exists):
         return
-    session.add(FeedbackItem(
-        external_id=entry.feedback_key, source="rescue", channel=entry.step,
-        text=redact_text(entry.feedback_text or ""), occurred_at=entry.at,
-        original_text=entry.feedback_text if keep_original else None,
-        customer_id=entry.customer_id,
-    ))
+    session.add(
+        FeedbackItem(
+            external_id=entry.feedback_key,
+            source="rescue",
+            channel=entry.step,
+            text=redact_text(entry.feedback_text or ""),
+            occurred_at=entry.at,
+            original_text=entry.feedback_text if keep_original else None,
+            customer_id=entry.customer_id,
+        )
+    )

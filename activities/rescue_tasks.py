@@ -37,6 +37,7 @@ class _SlackPlace:
     parent: _Ref | None
     attempted_at: float | None
 
+
 _NEW_ROW = insert(cast(Table, TaskMessage.__table__))  # built once, run per first task
 # Kinds whose rows stay open until the case closes: someone has work to do.
 OPEN_KINDS = ("task", "escalation", "follow_up")
@@ -73,10 +74,14 @@ def upsert_task_row(session: Session, notice: TaskNotice, transport: str) -> Tas
 def add_first_task_row(session: Session, notice: TaskNotice) -> None:
     """The outbox row of a case opened in this transaction: no row can exist yet, so a
     plain insert, without a lookup first."""
-    session.execute(_NEW_ROW, {
-        "message_key": notice.message_key, "case_id": notice.case_id,
-        **_row_values(notice, "outbox"),
-    })
+    session.execute(
+        _NEW_ROW,
+        {
+            "message_key": notice.message_key,
+            "case_id": notice.case_id,
+            **_row_values(notice, "outbox"),
+        },
+    )
 
 
 def _row_values(notice: TaskNotice, transport: str) -> dict[str, object]:

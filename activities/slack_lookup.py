@@ -36,8 +36,7 @@ def _is_ours(message: dict[str, Any], message_key: str) -> bool:
     metadata = message.get("metadata") or {}
     payload = metadata.get("event_payload") or {}
     return bool(
-        metadata.get("event_type") == TASK_EVENT_TYPE
-        and payload.get("message_key") == message_key
+        metadata.get("event_type") == TASK_EVENT_TYPE and payload.get("message_key") == message_key
     )
 
 
@@ -78,7 +77,10 @@ async def channel_id(read: Reader, channel: str) -> str | None:
         return channel
     name = channel.lstrip("#")
     async for channels in _pages(
-        read, "conversations.list", "channels", types="public_channel,private_channel",
+        read,
+        "conversations.list",
+        "channels",
+        types="public_channel,private_channel",
         exclude_archived=True,
     ):
         for found in channels:

@@ -150,8 +150,9 @@ class SlackTransport:
         return ref
 
     async def _update(self, ref: SlackRef, text: str, blocks: list[Block]) -> SlackRef:
-        data = await self._call("chat.update", channel=ref.channel, ts=ref.ts, text=text,
-                                blocks=blocks)
+        data = await self._call(
+            "chat.update", channel=ref.channel, ts=ref.ts, text=text, blocks=blocks
+        )
         return SlackRef(channel=str(data["channel"]), ts=str(data["ts"]))
 
     async def deliver(
@@ -199,7 +200,10 @@ class SlackTransport:
             if found is not None:
                 return found
         posted = await self._post(
-            parent.channel, reply_text(notice), thread_blocks(notice), thread_ts=parent.ts,
+            parent.channel,
+            reply_text(notice),
+            thread_blocks(notice),
+            thread_ts=parent.ts,
             metadata=task_metadata(notice.message_key),
         )
         return replace(posted, thread_ts=parent.ts)

@@ -64,8 +64,13 @@ def bench_worker(
 ) -> Worker:
     """The one worker configuration both sides run under: default sandbox, task queue
     settings and the same sync-activity executor as winback's worker."""
-    return Worker(client, task_queue=queue, workflows=workflows, activities=activities,
-                  activity_executor=ThreadPoolExecutor(8))
+    return Worker(
+        client,
+        task_queue=queue,
+        workflows=workflows,
+        activities=activities,
+        activity_executor=ThreadPoolExecutor(8),
+    )
 
 
 async def _gather_limited(jobs: list) -> None:  # type: ignore[type-arg]
@@ -89,13 +94,14 @@ async def baseline(client: Client, n: int) -> float:
     side effect), so both sides have the same number of workflows in flight."""
     queue = f"bench-{uuid.uuid4()}"
     async with bench_worker(client, queue, [BenchTrivial], [bench_noop]):
-
         handles: list[WorkflowHandle[Any, int]] = []
 
         async def job(i: int = 0) -> None:
-            handles.append(await client.start_workflow(
-                BenchTrivial.run, i, id=f"bench-{uuid.uuid4()}", task_queue=queue
-            ))
+            handles.append(
+                await client.start_workflow(
+                    BenchTrivial.run, i, id=f"bench-{uuid.uuid4()}", task_queue=queue
+                )
+            )
 
         first = noop_runs()
         await _gather_limited([lambda i=i: job(i) for i in range(WARM_UP)])
@@ -116,13 +122,16 @@ async def rescues(client: Client, n: int, tmp: Path) -> float:
     ids = [f"B-{uuid.uuid4().hex[:8]}" for _ in range(n + WARM_UP)]
     with transaction(sessions) as session:
         session.add(TeamMember(handle="ana", name="Ana", team="accounts"))
-        session.add_all(Customer(external_id=e, name=e, owner="ana", team="accounts",
-                                 value_per_year=1000.0) for e in ids)
+        session.add_all(
+            Customer(external_id=e, name=e, owner="ana", team="accounts", value_per_year=1000.0)
+            for e in ids
+        )
     settings = Settings(data_dir=tmp, database_url=str(engine.url))
     queue = f"bench-{uuid.uuid4()}"
     starter = RescueStarter(client, sessions, settings, load_playbook(), queue)
-    async with bench_worker(client, queue, [RescueWorkflow],
-                            rescue_activities(settings, sessions, client)):
+    async with bench_worker(
+        client, queue, [RescueWorkflow], rescue_activities(settings, sessions, client)
+    ):
 
         def delivered() -> int:
             with sessions() as session:
@@ -142,8 +151,9 @@ async def rescues(client: Client, n: int, tmp: Path) -> float:
 async def main(n: int = 100, rounds: int = 3) -> None:
     """Alternate baseline and rescue rounds (the machine's load shifts between them) and
     report each round's ratio and the median."""
-    env = await WorkflowEnvironment.start_local(dev_server_existing_path=str(temporal_cli()),
-                                                dev_server_log_level="error")
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_cli()), dev_server_log_level="error"
+    )
     ratios = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -151,13 +161,17 @@ async def main(n: int = 100, rounds: int = 3) -> None:
                 base = await baseline(env.client, n)
                 rescue = await rescues(env.client, n, Path(tmp) / f"round{r}")
                 ratios.append(rescue / base)
-                print(f"round {r + 1}: baseline (trivial workflow + activity) {base:6.1f}/s, "
-                      f"rescue (start + first task delivered) {rescue:6.1f}/s, "
-                      f"ratio {rescue / base:.2f}x")
+                print(
+                    f"round {r + 1}: baseline (trivial workflow + activity) {base:6.1f}/s, "
+                    f"rescue (start + first task delivered) {rescue:6.1f}/s, "
+                    f"ratio {rescue / base:.2f}x"
+                )
     finally:
         await env.shutdown()
-    print(f"ratio rescue/baseline, median of {rounds}: {statistics.median(ratios):.2f}x "
-          f"(goal >= 0.8x), n={n} per round")
+    print(
+        f"ratio rescue/baseline, median of {rounds}: {statistics.median(ratios):.2f}x "
+        f"(goal >= 0.8x), n={n} per round"
+    )
 
 
 if __name__ == "__main__":

@@ -98,9 +98,13 @@ def rebuild(
     """Recompute every customer's row in one pass over the events."""
     connection.execute(delete(CustomerActivity))
     _insert_from_events(connection, kinds, None)
-    ids = connection.execute(
-        select(CustomerActivity.customer_id).order_by(CustomerActivity.customer_id)
-    ).scalars().all()
+    ids = (
+        connection.execute(
+            select(CustomerActivity.customer_id).order_by(CustomerActivity.customer_id)
+        )
+        .scalars()
+        .all()
+    )
     for batch in _batches(list(ids), REFRESH_BATCH):
         refresh_recent_events(connection, batch, kinds, tail_days)
 
@@ -138,8 +142,7 @@ def catch_up(
     if not built or state.activity_kinds != wanted or kept < tail:
         report = _rebuild_recorded(connection, wanted, tail, started)
         log.info(
-            "activity rollup rebuilt for kinds %s, %d days of recent events: %d customers "
-            "in %.1fs",
+            "activity rollup rebuilt for kinds %s, %d days of recent events: %d customers in %.1fs",
             wanted,
             tail,
             report.customers,
@@ -194,9 +197,7 @@ def _lock_state(connection: Connection) -> Row[Any]:
     max_event_id -1 means the rollup was never built."""
     connection.execute(
         conflict_insert(connection.dialect.name)(ActivityRollupState)
-        .values(
-            id=STATE_ID, activity_kinds="", max_event_id=-1, tail_days=0, updated_at=utcnow()
-        )
+        .values(id=STATE_ID, activity_kinds="", max_event_id=-1, tail_days=0, updated_at=utcnow())
         .on_conflict_do_nothing(index_elements=["id"])
     )
     return connection.execute(
@@ -210,9 +211,7 @@ def _lock_state(connection: Connection) -> Row[Any]:
     ).one()
 
 
-def _save_state(
-    connection: Connection, kinds_key: str, tail_days: int, max_event_id: int
-) -> None:
+def _save_state(connection: Connection, kinds_key: str, tail_days: int, max_event_id: int) -> None:
     connection.execute(
         update(ActivityRollupState)
         .where(ActivityRollupState.id == STATE_ID)

@@ -91,9 +91,7 @@ def pack_by_customer(rows: Sequence[Sequence[object]]) -> dict[int, bytes]:
     owners = read["customer_id"]
     starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
     ends = np.r_[starts[1:], len(owners)]
-    return {
-        int(owners[s]): table[s:e].tobytes() for s, e in zip(starts, ends, strict=True)
-    }
+    return {int(owners[s]): table[s:e].tobytes() for s, e in zip(starts, ends, strict=True)}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ WINBACK = Path(sys.executable).parent / "winback"
 def test_failing_command_exits_nonzero(tmp_path: Path) -> None:
     result = subprocess.run(
         [str(WINBACK), "playbook", "validate", str(tmp_path / "missing.yaml")],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0, result.stdout + result.stderr
 

@@ -30,7 +30,9 @@ from workflows.retrain import RetrainWorkflow
 
 @pytest.fixture
 def settings_env(
-    monkeypatch: pytest.MonkeyPatch, temporal_env: WorkflowEnvironment, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    temporal_env: WorkflowEnvironment,
+    tmp_path: Path,
     sqlite_url: str,
 ) -> Iterator[Settings]:
     """WINBACK_* pointing at the test Temporal server, a fresh queue and a SQLite store."""
@@ -84,8 +86,11 @@ def write_csv(path: Path, rows: list[tuple[str, str]]) -> Path:
 
 
 async def test_retrain_now_then_listen_now_through_the_cli(
-    temporal_client: Client, settings_env: Settings, sqlite_engine: Engine,
-    sqlite_sessions: sessionmaker[Session], tmp_path: Path,
+    temporal_client: Client,
+    settings_env: Settings,
+    sqlite_engine: Engine,
+    sqlite_sessions: sessionmaker[Session],
+    tmp_path: Path,
 ) -> None:
     data = write_csv(tmp_path / "train.csv", bitext_rows("Training", 8))
     gold = write_csv(tmp_path / "gold.csv", bitext_rows("Testing", 4))

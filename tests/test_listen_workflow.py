@@ -116,7 +116,9 @@ async def test_two_runs_classify_and_roll_up_each_item_once(
 
 
 async def test_no_live_model_classifies_nothing(
-    temporal_client: Client, sqlite_sessions: sessionmaker[Session], model_dir: Path,
+    temporal_client: Client,
+    sqlite_sessions: sessionmaker[Session],
+    model_dir: Path,
     tmp_path: Path,
 ) -> None:
     add_feedback(sqlite_sessions, ["where is my package"])
@@ -149,7 +151,9 @@ def seed_refund_history(sessions: sessionmaker[Session]) -> None:
 
 
 async def test_spike_is_alerted_once_across_two_runs(
-    temporal_client: Client, sqlite_sessions: sessionmaker[Session], model_dir: Path,
+    temporal_client: Client,
+    sqlite_sessions: sessionmaker[Session],
+    model_dir: Path,
     tmp_path: Path,
 ) -> None:
     seed_refund_history(sqlite_sessions)
@@ -187,7 +191,9 @@ async def test_spike_is_alerted_once_across_two_runs(
 
 
 async def test_spike_is_stored_for_the_dashboard_when_slack_is_off(
-    temporal_client: Client, sqlite_sessions: sessionmaker[Session], model_dir: Path,
+    temporal_client: Client,
+    sqlite_sessions: sessionmaker[Session],
+    model_dir: Path,
     tmp_path: Path,
 ) -> None:
     seed_refund_history(sqlite_sessions)
@@ -204,7 +210,9 @@ async def test_spike_is_stored_for_the_dashboard_when_slack_is_off(
 
 
 async def test_refused_post_leaves_the_alert_unsent_until_slack_accepts(
-    temporal_client: Client, sqlite_sessions: sessionmaker[Session], model_dir: Path,
+    temporal_client: Client,
+    sqlite_sessions: sessionmaker[Session],
+    model_dir: Path,
     tmp_path: Path,
 ) -> None:
     seed_refund_history(sqlite_sessions)

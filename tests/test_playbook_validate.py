@@ -38,19 +38,31 @@ def test_shipped_playbook_is_valid_and_covers_the_four_steps() -> None:
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [
-        (lambda d: d["scenarios"]["at_risk"]["timings"].update(remind_after="PT1H"),
-         "scenarios.at_risk.timings.remind_after: Extra inputs are not permitted"),
-        (lambda d: d["scenarios"]["lapsed"]["timings"].update(give_up_after="P2X"),
-         "scenarios.lapsed.timings.give_up_after: Value error, 'P2X' is not an ISO 8601"),
-        (lambda d: d["scenarios"]["at_risk"]["steps"].pop("probe"),
-         "scenarios.at_risk.steps.probe: Field required"),
-        (lambda d: d["offers"][1]["eligibility"].update(min_value=-5),
-         "offers[1].eligibility.min_value: Input should be greater than or equal to 0"),
+        (
+            lambda d: d["scenarios"]["at_risk"]["timings"].update(remind_after="PT1H"),
+            "scenarios.at_risk.timings.remind_after: Extra inputs are not permitted",
+        ),
+        (
+            lambda d: d["scenarios"]["lapsed"]["timings"].update(give_up_after="P2X"),
+            "scenarios.lapsed.timings.give_up_after: Value error, 'P2X' is not an ISO 8601",
+        ),
+        (
+            lambda d: d["scenarios"]["at_risk"]["steps"].pop("probe"),
+            "scenarios.at_risk.steps.probe: Field required",
+        ),
+        (
+            lambda d: d["offers"][1]["eligibility"].update(min_value=-5),
+            "offers[1].eligibility.min_value: Input should be greater than or equal to 0",
+        ),
         (lambda d: d["scenarios"].pop("lapsed"), "scenarios missing: ['lapsed']"),
-        (lambda d: d["assignment"].update(strategy="random"),
-         "assignment.strategy: Input should be 'round_robin' or 'least_loaded'"),
-        (lambda d: d["scenarios"]["at_risk"]["timings"].update(escalate_after=1),
-         "reminder_after <= escalate_after <= give_up_after"),
+        (
+            lambda d: d["assignment"].update(strategy="random"),
+            "assignment.strategy: Input should be 'round_robin' or 'least_loaded'",
+        ),
+        (
+            lambda d: d["scenarios"]["at_risk"]["timings"].update(escalate_after=1),
+            "reminder_after <= escalate_after <= give_up_after",
+        ),
     ],
 )
 def test_validate_reports_yaml_path_of_each_problem(tmp_path: Path, edit, expected: str) -> None:  # type: ignore[no-untyped-def]
@@ -90,7 +102,9 @@ def test_plan_resolves_segment_override_and_offer_eligibility() -> None:
     assert enterprise.timings.reminder_after == 2 * 3600  # segment override
     assert enterprise.timings.give_up_after == 10 * 86400  # scenario default kept
     assert [o.id for o in enterprise.offers] == [
-        "service_review", "billing_credit", "executive_sponsor"
+        "service_review",
+        "billing_credit",
+        "executive_sponsor",
     ]
     small = resolve_plan(playbook, "at_risk", "smb", 50.0, ["usage dropped"])
     assert [o.id for o in small.offers] == ["service_review", "plan_downgrade"]

@@ -29,13 +29,20 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @asynccontextmanager
 async def api(
-    client: Client, engine: Engine, sessions: sessionmaker[Session], tmp_path: Path,
-    task_queue: str, playbook_path: Path,
+    client: Client,
+    engine: Engine,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
+    task_queue: str,
+    playbook_path: Path,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The web app (API token TOKEN) over ASGI, on this store, server, queue and playbook."""
     settings = Settings(
-        data_dir=tmp_path, database_url=str(engine.url), api_token=TOKEN,
-        task_queue=task_queue, playbook_path=playbook_path,
+        data_dir=tmp_path,
+        database_url=str(engine.url),
+        api_token=TOKEN,
+        task_queue=task_queue,
+        playbook_path=playbook_path,
     )
     app = create_app(Runtime(settings, engine, sessions), TemporalLink(settings, client=client))
     transport = httpx.ASGITransport(app=app)
@@ -52,8 +59,14 @@ async def test_start_rescue_over_http(
     customer = unique_id()
     flag_id = seed(sqlite_sessions, customer)
     async with rescue_world(temporal_client, sqlite_sessions, tmp_path) as world:
-        async with api(temporal_client, sqlite_engine, sqlite_sessions, tmp_path,
-                       world.task_queue, world.settings.playbook_path) as http:
+        async with api(
+            temporal_client,
+            sqlite_engine,
+            sqlite_sessions,
+            tmp_path,
+            world.task_queue,
+            world.settings.playbook_path,
+        ) as http:
             anonymous = await http.post("/api/v1/rescues", json={"customer": customer})
             assert anonymous.status_code == 401
             first = await http.post("/api/v1/rescues", json={"flag_id": flag_id}, headers=AUTH)
@@ -62,13 +75,14 @@ async def test_start_rescue_over_http(
             assert first.json() == {"workflow_id": f"rescue-{customer}-1", "started": True}
             again = await http.post("/api/v1/rescues", json={"customer": customer}, headers=AUTH)
             assert again.status_code == 200 and again.json() == {
-                "workflow_id": wid, "started": False
+                "workflow_id": wid,
+                "started": False,
             }
-            unknown = await http.post("/api/v1/rescues", json={"customer": "nobody"},
-                                      headers=AUTH)
+            unknown = await http.post("/api/v1/rescues", json={"customer": "nobody"}, headers=AUTH)
             assert unknown.status_code == 404 and "nobody" in unknown.json()["detail"]
-            both = await http.post("/api/v1/rescues", json={"customer": customer, "flag_id": 1},
-                                   headers=AUTH)
+            both = await http.post(
+                "/api/v1/rescues", json={"customer": customer, "flag_id": 1}, headers=AUTH
+            )
             assert both.status_code == 422 and "exactly one" in both.text
             typo = await http.post("/api/v1/rescues", json={"customr": customer}, headers=AUTH)
             assert typo.status_code == 422
@@ -97,8 +111,14 @@ async def test_broken_playbook_is_a_clear_503_and_starts_nothing(
     broken["scenarios"] = {"at_risk": {"stepz": {}}}  # a typo the schema refuses
     playbook_file = tmp_path / "broken.yaml"
     playbook_file.write_text(yaml.safe_dump(broken), encoding="utf-8")
-    async with api(temporal_client, sqlite_engine, sqlite_sessions, tmp_path,
-                   f"unused-{customer}", playbook_file) as http:
+    async with api(
+        temporal_client,
+        sqlite_engine,
+        sqlite_sessions,
+        tmp_path,
+        f"unused-{customer}",
+        playbook_file,
+    ) as http:
         response = await http.post("/api/v1/rescues", json={"customer": customer}, headers=AUTH)
     assert response.status_code == 503
     detail = response.json()["detail"]

@@ -10,13 +10,18 @@ from store.models import Customer, RescueCase, TeamMember
 
 
 def _team(session: Session) -> None:
-    session.add_all([
-        TeamMember(handle="ana", name="Ana", team="accounts", lead_handle="lee",
-                   slack_user_id="U_ANA"),
-        TeamMember(handle="bo", name="Bo", team="accounts", lead_handle="lee"),
-        TeamMember(handle="cy", name="Cy", team="accounts", lead_handle="lee", active=False),
-        TeamMember(handle="lee", name="Lee", team="accounts", role="lead", slack_user_id="U_LEE"),
-    ])
+    session.add_all(
+        [
+            TeamMember(
+                handle="ana", name="Ana", team="accounts", lead_handle="lee", slack_user_id="U_ANA"
+            ),
+            TeamMember(handle="bo", name="Bo", team="accounts", lead_handle="lee"),
+            TeamMember(handle="cy", name="Cy", team="accounts", lead_handle="lee", active=False),
+            TeamMember(
+                handle="lee", name="Lee", team="accounts", role="lead", slack_user_id="U_LEE"
+            ),
+        ]
+    )
 
 
 def _customer(session: Session, external_id: str, owner: str | None = None) -> Customer:
@@ -27,11 +32,17 @@ def _customer(session: Session, external_id: str, owner: str | None = None) -> C
 
 
 def _open_case(session: Session, customer: Customer, assignee: str, status: str = "open") -> None:
-    session.add(RescueCase(
-        workflow_id=f"rescue-{customer.external_id}-{assignee}", customer_id=customer.id,
-        scenario="at_risk", playbook_version="t", assignee=assignee, team="accounts",
-        status=status,
-    ))
+    session.add(
+        RescueCase(
+            workflow_id=f"rescue-{customer.external_id}-{assignee}",
+            customer_id=customer.id,
+            scenario="at_risk",
+            playbook_version="t",
+            assignee=assignee,
+            team="accounts",
+            status=status,
+        )
+    )
     session.flush()
 
 
@@ -77,11 +88,14 @@ def test_no_team_at_all_leaves_the_case_unassigned(sessions: sessionmaker[Sessio
 def test_team_from_the_owner_and_a_lead_on_another_team(sessions: sessionmaker[Session]) -> None:
     with transaction(sessions) as session:
         _team(session)
-        session.add_all([
-            TeamMember(handle="dee", name="Dee", team="accounts", lead_handle="rex"),
-            TeamMember(handle="rex", name="Rex", team="leads", role="lead",
-                       slack_user_id="U_REX"),
-        ])
+        session.add_all(
+            [
+                TeamMember(handle="dee", name="Dee", team="accounts", lead_handle="rex"),
+                TeamMember(
+                    handle="rex", name="Rex", team="leads", role="lead", slack_user_id="U_REX"
+                ),
+            ]
+        )
         customer = Customer(external_id="T", name="T", owner="dee")  # no team of its own
         session.add(customer)
         session.flush()

@@ -90,8 +90,9 @@ async def test_playbook_typo_is_refused_before_any_rescue_starts(
     seed(sqlite_sessions, customer)
     bad = playbook_with_typo(tmp_path)
     queue = f"rescue-typo-{unique_id()}"
-    settings = Settings(data_dir=tmp_path, database_url=str(sqlite_engine.url),
-                        playbook_path=bad, task_queue=queue)
+    settings = Settings(
+        data_dir=tmp_path, database_url=str(sqlite_engine.url), playbook_path=bad, task_queue=queue
+    )
     # The starter (CLI, API, scan) and the worker's activities both load it up front.
     with pytest.raises(PlaybookError) as by_starter:
         RescueStarter(temporal_client, sqlite_sessions, settings)
@@ -101,8 +102,14 @@ async def test_playbook_typo_is_refused_before_any_rescue_starts(
         activity_callables(Runtime(settings, sqlite_engine, sqlite_sessions), temporal_client)
     for caught in (by_starter, by_registry, by_worker):
         assert str(bad) in str(caught.value) and TYPO in caught.value.problems
-    with cli_settings(monkeypatch, sqlite_engine, temporal_client, tmp_path,
-                      TASK_QUEUE=queue, PLAYBOOK_PATH=str(bad)):
+    with cli_settings(
+        monkeypatch,
+        sqlite_engine,
+        temporal_client,
+        tmp_path,
+        TASK_QUEUE=queue,
+        PLAYBOOK_PATH=str(bad),
+    ):
         started = await winback("rescue", "start", customer)
         validated = await winback("playbook", "validate")
     assert started.exit_code == 1 and str(bad) in started.output and TYPO in started.output
@@ -127,8 +134,11 @@ async def test_updates_with_unknown_step_or_wrong_types_are_refused(
         # Untyped payloads (another client, a hand-written call) are refused with the field.
         for name, payload, field in (
             (UPDATE_CLAIM, {"actor": 5}, "field actor"),
-            (UPDATE_LOG_STEP, {"actor": "ana", "step": "initiate", "fields": "call"},
-             "field fields"),
+            (
+                UPDATE_LOG_STEP,
+                {"actor": "ana", "step": "initiate", "fields": "call"},
+                "field fields",
+            ),
             (UPDATE_RESCHEDULE, {"actor": "ana", "days": "soon"}, "field days"),
             (UPDATE_OUTCOME, {"actr": "ana", "outcome": "lost"}, "actor"),
         ):
@@ -145,7 +155,9 @@ async def test_updates_with_unknown_step_or_wrong_types_are_refused(
         )
         assert status.current_step == "probe"  # nothing refused changed the rescue
         assert [line.split(" ", 1)[1] for line in status.history] == [
-            "winback opened", "ana claimed claim", "ana step_logged initiate"
+            "winback opened",
+            "ana claimed claim",
+            "ana step_logged initiate",
         ]
         await h.terminate("test done")
 

@@ -34,9 +34,14 @@ async def test_rescue_worked_from_the_terminal(
     seed(sqlite_sessions, customer)
     async with rescue_world(temporal_client, sqlite_sessions, tmp_path) as world:
         # The CLI reads the same fast playbook file as the world's worker.
-        with cli_settings(monkeypatch, sqlite_engine, temporal_client, tmp_path,
-                          TASK_QUEUE=world.task_queue,
-                          PLAYBOOK_PATH=str(world.settings.playbook_path)):
+        with cli_settings(
+            monkeypatch,
+            sqlite_engine,
+            temporal_client,
+            tmp_path,
+            TASK_QUEUE=world.task_queue,
+            PLAYBOOK_PATH=str(world.settings.playbook_path),
+        ):
             started = await winback("rescue", "start", customer)
             assert started.exit_code == 0, started.output
             wid = f"rescue-{customer}-1"
@@ -53,8 +58,15 @@ async def test_rescue_worked_from_the_terminal(
             assert wid in listed.output and "1 open task(s)" in listed.output
 
             missing = await winback(
-                "rescue", "step", wid, "--actor", "ana", "--step", "initiate",
-                "--field", "reached_via=call",
+                "rescue",
+                "step",
+                wid,
+                "--actor",
+                "ana",
+                "--step",
+                "initiate",
+                "--field",
+                "reached_via=call",
             )
             assert missing.exit_code == 1
             assert "refused: step 'initiate' needs field 'first_words'" in missing.output
@@ -63,24 +75,48 @@ async def test_rescue_worked_from_the_terminal(
 
             for step, fields in (
                 ("initiate", ["reached_via=email", "first_words=Hello"]),
-                ("probe", ["verbatim=Support never called back", "repeat_back=No callback",
-                           "confirmed=yes"]),
+                (
+                    "probe",
+                    [
+                        "verbatim=Support never called back",
+                        "repeat_back=No callback",
+                        "confirmed=yes",
+                    ],
+                ),
             ):
                 args = [arg for f in fields for arg in ("--field", f)]
-                logged = await winback("rescue", "step", wid, "--actor", "ana", "--step", step,
-                                       *args)
+                logged = await winback(
+                    "rescue", "step", wid, "--actor", "ana", "--step", step, *args
+                )
                 assert logged.exit_code == 0, logged.output
             offered = await winback(
-                "rescue", "step", wid, "--actor", "ana", "--step", "offer",
-                "--field", "accepts_help=yes", "--offer", "service_review",
-                "--accepted", "service_review",
+                "rescue",
+                "step",
+                wid,
+                "--actor",
+                "ana",
+                "--step",
+                "offer",
+                "--field",
+                "accepts_help=yes",
+                "--offer",
+                "service_review",
+                "--accepted",
+                "service_review",
             )
             assert offered.exit_code == 0, offered.output
             closed = await winback("rescue", "step", wid, "--actor", "ana", "--step", "close")
             assert "step=outcome" in closed.output
             done = await winback(
-                "rescue", "outcome", wid, "--actor", "ana", "--outcome", "rescued",
-                "--value-saved", "1000",
+                "rescue",
+                "outcome",
+                wid,
+                "--actor",
+                "ana",
+                "--outcome",
+                "rescued",
+                "--value-saved",
+                "1000",
             )
             assert done.exit_code == 0 and "outcome=rescued" in done.output
             await temporal_client.get_workflow_handle(wid).result()
@@ -88,6 +124,7 @@ async def test_rescue_worked_from_the_terminal(
             assert "step=closed" in finished.output and "ana step_logged probe" in finished.output
             empty = await winback("tasks")
             assert "0 open task(s)" in empty.output
-            bad_field = await winback("rescue", "step", wid, "--actor", "ana", "--step", "x",
-                                      "--field", "novalue")
+            bad_field = await winback(
+                "rescue", "step", wid, "--actor", "ana", "--step", "x", "--field", "novalue"
+            )
             assert bad_field.exit_code == 2 and "use NAME=VALUE" in bad_field.output

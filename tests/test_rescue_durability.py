@@ -45,7 +45,8 @@ async def finish_as_lost(handle: WorkflowHandle[Any, RescueResult]) -> None:
     ):
         await handle.execute_update(UPDATE_LOG_STEP, step, result_type=RescueStatus)
     await handle.execute_update(
-        UPDATE_OUTCOME, OutcomeRequest("ana", "lost", reason="Closed the business"),
+        UPDATE_OUTCOME,
+        OutcomeRequest("ana", "lost", reason="Closed the business"),
         result_type=RescueStatus,
     )
     assert (await handle.result()).outcome == "lost"
@@ -57,8 +58,13 @@ async def test_worker_restart_mid_rescue_continues_without_duplicate_messages(
     with SlackStub() as slack:
         slack.add_user("U_ANA", "ana")
         async with started_rescue(
-            temporal_client, sqlite_sessions, tmp_path, run_worker=False,
-            slack_ids={"ana": "U_ANA"}, slack_bot_token=BOT_TOKEN, slack_base_url=slack.base_url,
+            temporal_client,
+            sqlite_sessions,
+            tmp_path,
+            run_worker=False,
+            slack_ids={"ana": "U_ANA"},
+            slack_bot_token=BOT_TOKEN,
+            slack_base_url=slack.base_url,
         ) as rescue:
             world, h = rescue.world, rescue.handle
             async with make_worker(world):
@@ -100,8 +106,11 @@ async def test_slack_refusing_a_task_does_not_end_the_rescue(
     outbox keeps it, and the conversation carries on."""
     with SlackStub() as slack:
         async with started_rescue(
-            temporal_client, sqlite_sessions, tmp_path,
-            slack_bot_token=BOT_TOKEN, slack_base_url=slack.base_url,
+            temporal_client,
+            sqlite_sessions,
+            tmp_path,
+            slack_bot_token=BOT_TOKEN,
+            slack_base_url=slack.base_url,
         ) as rescue:
             h = rescue.handle
             await eventually(lambda: task_row_at(sqlite_sessions, "unclaimed", posted=False))

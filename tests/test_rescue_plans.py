@@ -90,10 +90,14 @@ async def test_a_playbook_mismatch_is_refused_then_the_same_episode_runs_once_fi
         assert str(other) in refusal.message
         assert playbook_digest(fast_playbook()) in refusal.message  # the starter's copy
         with sqlite_sessions() as session:  # refused before anything was written
-            assert session.scalar(
-                select(func.count()).select_from(RescueCase)
-                .where(RescueCase.workflow_id == started.workflow_id)
-            ) == 0
+            assert (
+                session.scalar(
+                    select(func.count())
+                    .select_from(RescueCase)
+                    .where(RescueCase.workflow_id == started.workflow_id)
+                )
+                == 0
+            )
         async with make_worker(w):  # the worker now has the starter's playbook
             again = await w.starter.start_for_customer(customer)
             assert (again.workflow_id, again.started) == (started.workflow_id, True)
@@ -109,11 +113,11 @@ async def test_a_starter_with_its_own_playbook_sends_the_plan(
     seed(sqlite_sessions, customer)
     async with rescue_world(temporal_client, sqlite_sessions, tmp_path) as world:
         own = fast_playbook(reminder_after=900)  # not the configured file's playbook
-        starter = RescueStarter(temporal_client, sqlite_sessions, world.settings, own,
-                                world.task_queue)
+        starter = RescueStarter(
+            temporal_client, sqlite_sessions, world.settings, own, world.task_queue
+        )
         started = await starter.start_for_customer(customer)
-        handle = temporal_client.get_workflow_handle(started.workflow_id,
-                                                     result_type=RescueResult)
+        handle = temporal_client.get_workflow_handle(started.workflow_id, result_type=RescueResult)
         await eventually(lambda: first_task(sqlite_sessions, started.workflow_id))
         inp, case = await recorded(handle)
     assert inp.plan == resolve_plan(own, "at_risk", "smb", 1200.0, REASONS, "accounts")
@@ -125,11 +129,21 @@ async def test_an_input_naming_no_playbook_fails_before_any_activity(
 ) -> None:
     customer = unique_id()
     seed(sqlite_sessions, customer)
-    bare = RescueInput(customer_id=1, customer_external_id=customer, episode=1,
-                       scenario="at_risk", segment="smb", value_per_year=1.0, probability=1.0)
+    bare = RescueInput(
+        customer_id=1,
+        customer_external_id=customer,
+        episode=1,
+        scenario="at_risk",
+        segment="smb",
+        value_per_year=1.0,
+        probability=1.0,
+    )
     async with rescue_world(temporal_client, sqlite_sessions, tmp_path) as world:
         handle = await temporal_client.start_workflow(
-            "RescueWorkflow", bare, id=f"rescue-{customer}-1", task_queue=world.task_queue,
+            "RescueWorkflow",
+            bare,
+            id=f"rescue-{customer}-1",
+            task_queue=world.task_queue,
             result_type=RescueResult,
         )
         with pytest.raises(WorkflowFailureError) as failed:

@@ -26,8 +26,14 @@ HISTORIES = Path(__file__).parent / "fixtures" / "histories"
 # and take the plan from open_rescue_case's recorded result.
 @pytest.mark.parametrize(
     "name",
-    ["rescue_rescued.json", "rescue_no_contact.json", "rescue_rescued_v1.json",
-     "rescue_no_contact_v1.json", "rescue_rescued_v2.json", "rescue_no_contact_v2.json"],
+    [
+        "rescue_rescued.json",
+        "rescue_no_contact.json",
+        "rescue_rescued_v1.json",
+        "rescue_no_contact_v1.json",
+        "rescue_rescued_v2.json",
+        "rescue_no_contact_v2.json",
+    ],
 )
 async def test_recorded_rescue_history_replays(name: str) -> None:
     text = (HISTORIES / name).read_text(encoding="utf-8")

@@ -59,15 +59,19 @@ async def test_waiting_rescue_survives_a_dev_server_restart_on_its_file(
     sqlite_sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
     db_file, port = tmp_path / "temporal.db", free_port()
-    playbook = fast_playbook(reminder_after=REMINDER_AFTER, escalate_after=3600,
-                             give_up_after=7200)
+    playbook = fast_playbook(reminder_after=REMINDER_AFTER, escalate_after=3600, give_up_after=7200)
     with SlackStub() as slack:
         slack.add_user("U_ANA", "ana")
         first = await dev_server(db_file, port)
         try:
             async with started_rescue(
-                first.client, sqlite_sessions, tmp_path, playbook, claimed_by="ana",
-                slack_ids={"ana": "U_ANA"}, slack_bot_token=BOT_TOKEN,
+                first.client,
+                sqlite_sessions,
+                tmp_path,
+                playbook,
+                claimed_by="ana",
+                slack_ids={"ana": "U_ANA"},
+                slack_bot_token=BOT_TOKEN,
                 slack_base_url=slack.base_url,
             ) as rescue:
                 world, wid = rescue.world, rescue.workflow_id
@@ -76,15 +80,17 @@ async def test_waiting_rescue_survives_a_dev_server_restart_on_its_file(
                     StepRequest("ana", "initiate", {"reached_via": "call", "first_words": "Hi"}),
                     result_type=RescueStatus,
                 )
-                await eventually(lambda: slack.posts("DU_ANA")
-                                 and slack.posts("DU_ANA")[0].text.startswith("Step 2 of 4"))
+                await eventually(
+                    lambda: (
+                        slack.posts("DU_ANA")
+                        and slack.posts("DU_ANA")[0].text.startswith("Step 2 of 4")
+                    )
+                )
         finally:
             await first.shutdown()  # worker already stopped; now the server, mid-rescue
         assert before.current_step == "probe" and before.assignee == "ana"
         with sqlite_sessions() as session:
-            case = session.scalar(
-                select(RescueCase).where(RescueCase.workflow_id == wid)
-            )
+            case = session.scalar(select(RescueCase).where(RescueCase.workflow_id == wid))
             assert case is not None
             case_id = case.id
         # The reminder is still pending: it has not fired before the restart.
@@ -119,10 +125,18 @@ async def test_waiting_rescue_survives_a_dev_server_restart_on_its_file(
     }
     with sqlite_sessions() as session:
         kinds = session.scalars(
-            select(RescueEvent.kind).where(RescueEvent.case_id == case_id)
-            .order_by(RescueEvent.id)
+            select(RescueEvent.kind).where(RescueEvent.case_id == case_id).order_by(RescueEvent.id)
         ).all()
         status = session.scalar(select(RescueCase.status).where(RescueCase.id == case_id))
     assert status == "lost"
-    assert kinds == ["opened", "claimed", "step_logged", "reminder", "step_logged",
-                     "step_logged", "step_logged", "outcome", "closed"]
+    assert kinds == [
+        "opened",
+        "claimed",
+        "step_logged",
+        "reminder",
+        "step_logged",
+        "step_logged",
+        "step_logged",
+        "outcome",
+        "closed",
+    ]

@@ -13,26 +13,43 @@ from tests.support.rescue_world import unique_id
 
 
 def _flag(customer_id: int, kind: str, day: int, probability: float) -> Flag:
-    return Flag(customer_id=customer_id, scan_id="s", kind=kind, probability=probability,
-                value_at_risk=1.0, reasons=[f"{kind} on day {day}"], detector="test",
-                scanned_at=datetime(2026, 1, day, tzinfo=UTC))
+    return Flag(
+        customer_id=customer_id,
+        scan_id="s",
+        kind=kind,
+        probability=probability,
+        value_at_risk=1.0,
+        reasons=[f"{kind} on day {day}"],
+        detector="test",
+        scanned_at=datetime(2026, 1, day, tzinfo=UTC),
+    )
 
 
 def test_latest_case_and_flag_of_the_scenario(sessions: sessionmaker[Session]) -> None:
     external = unique_id()
     with transaction(sessions) as session:
-        customer = Customer(external_id=external, name="N", segment="smb", team="accounts",
-                            value_per_year=500.0)
+        customer = Customer(
+            external_id=external, name="N", segment="smb", team="accounts", value_per_year=500.0
+        )
         session.add(customer)
         session.flush()
-        flags = [_flag(customer.id, "at_risk", 1, 0.5), _flag(customer.id, "at_risk", 3, 0.7),
-                 _flag(customer.id, "lost", 5, 0.9)]
+        flags = [
+            _flag(customer.id, "at_risk", 1, 0.5),
+            _flag(customer.id, "at_risk", 3, 0.7),
+            _flag(customer.id, "lost", 5, 0.9),
+        ]
         session.add_all(flags)
         for episode, status in ((1, "lost"), (2, "rescued")):
-            session.add(RescueCase(
-                workflow_id=f"rescue-{external}-{episode}", customer_id=customer.id,
-                episode=episode, scenario="at_risk", playbook_version="t", status=status,
-            ))
+            session.add(
+                RescueCase(
+                    workflow_id=f"rescue-{external}-{episode}",
+                    customer_id=customer.id,
+                    episode=episode,
+                    scenario="at_risk",
+                    playbook_version="t",
+                    status=status,
+                )
+            )
         session.flush()
         lost_flag = flags[2].id
     with transaction(sessions) as session:
@@ -56,4 +73,8 @@ def test_no_case_and_no_flag_yet(sessions: sessionmaker[Session]) -> None:
         facts = facts_for_customer(session, external, "lapsed")
     assert facts is not None
     assert (facts.latest_episode, facts.latest_open, facts.flag_id, facts.reasons) == (
-        None, False, None, [])
+        None,
+        False,
+        None,
+        [],
+    )

@@ -53,12 +53,9 @@ async def test_unclaimed_rescue_reminds_escalates_then_gives_up(
         events = session.scalars(
             select(RescueEvent).where(RescueEvent.case_id == case.id).order_by(RescueEvent.id)
         ).all()
-        assert [e.kind for e in events] == [
-            "opened", "reminder", "escalation", "outcome", "closed"
-        ]
+        assert [e.kind for e in events] == ["opened", "reminder", "escalation", "outcome", "closed"]
         assert events[1].data == {"to": "ana"} and events[2].data == {"to": "lee"}
-        rows = {t.kind: t for t in session.scalars(select(TaskMessage))
-                if t.case_id == case.id}
+        rows = {t.kind: t for t in session.scalars(select(TaskMessage)) if t.case_id == case.id}
         assert rows["reminder"].recipient == "ana" and rows["escalation"].recipient == "lee"
         assert rows["reminder"].blocks[0]["parent_key"] == f"{rescue.workflow_id}:task"
         assert not any(t.open for t in rows.values())
@@ -72,8 +69,9 @@ async def test_follow_up_timer_fires_and_follow_up_closes_the_rescue(
         await walk_conversation(handle)
         status = await handle.execute_update(
             UPDATE_OUTCOME,
-            OutcomeRequest("ana", "rescued", follow_up="Send the credit note",
-                           follow_up_due_days=1.5 / DAY),
+            OutcomeRequest(
+                "ana", "rescued", follow_up="Send the credit note", follow_up_due_days=1.5 / DAY
+            ),
             result_type=RescueStatus,
         )
         assert status.current_step == "follow_up"
@@ -87,14 +85,17 @@ async def test_follow_up_timer_fires_and_follow_up_closes_the_rescue(
         reminder = await eventually(follow_up_reminder, timeout=15)
         assert reminder.step == "follow_up" and reminder.recipient == "ana"
         await handle.execute_update(
-            UPDATE_LOG_STEP, StepRequest("ana", "follow_up", {"done": "credit sent"}),
+            UPDATE_LOG_STEP,
+            StepRequest("ana", "follow_up", {"done": "credit sent"}),
             result_type=RescueStatus,
         )
         result = await handle.result()
     assert result.outcome == "rescued" and result.value_saved == 1200.0
     with sqlite_sessions() as session:
         kinds = session.scalars(
-            select(RescueEvent.kind).join(RescueCase).where(RescueCase.workflow_id == wid)
+            select(RescueEvent.kind)
+            .join(RescueCase)
+            .where(RescueCase.workflow_id == wid)
             .order_by(RescueEvent.id)
         ).all()
         follow_up = session.scalar(
@@ -112,9 +113,13 @@ async def test_reminder_threads_under_the_task_and_escalation_reaches_the_lead_i
         slack.add_user("U_ANA", "ana")
         slack.add_user("U_LEE", "lee")
         async with started_rescue(
-            time_skipping_env.client, sqlite_sessions, tmp_path, playbook,
+            time_skipping_env.client,
+            sqlite_sessions,
+            tmp_path,
+            playbook,
             slack_ids={"ana": "U_ANA", "lee": "U_LEE"},
-            slack_bot_token=BOT_TOKEN, slack_base_url=slack.base_url,
+            slack_bot_token=BOT_TOKEN,
+            slack_base_url=slack.base_url,
         ) as rescue:
             await time_skipping_env.sleep(timedelta(days=5))
             assert (await rescue.handle.result()).outcome == "no_contact"

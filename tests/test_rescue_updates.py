@@ -58,7 +58,8 @@ async def test_invalid_and_unauthorised_updates_are_refused_with_reasons(
             h, UPDATE_LOG_STEP, StepRequest("ana", "initiate", INITIATE | {"reached_via": "fax"})
         )
         assert "offers can only be recorded in the 'offer' step" in await refused(
-            h, UPDATE_LOG_STEP,
+            h,
+            UPDATE_LOG_STEP,
             StepRequest("ana", "initiate", INITIATE, offers_made=["service_review"]),
         )
         # The lead may act for the assignee; someone else may not.
@@ -70,21 +71,30 @@ async def test_invalid_and_unauthorised_updates_are_refused_with_reasons(
         )
         await h.execute_update(
             UPDATE_LOG_STEP,
-            StepRequest("ana", "probe",
-                        {"verbatim": "Too pricey", "repeat_back": "Price", "confirmed": "yes"}),
+            StepRequest(
+                "ana",
+                "probe",
+                {"verbatim": "Too pricey", "repeat_back": "Price", "confirmed": "yes"},
+            ),
             result_type=RescueStatus,
         )
         # smb customer, 1200/yr: the enterprise-only executive sponsor is not allowed.
         reason = await refused(
-            h, UPDATE_LOG_STEP,
-            StepRequest("ana", "offer", {"accepts_help": "yes"},
-                        offers_made=["executive_sponsor"]),
+            h,
+            UPDATE_LOG_STEP,
+            StepRequest("ana", "offer", {"accepts_help": "yes"}, offers_made=["executive_sponsor"]),
         )
         assert "'executive_sponsor' is not allowed for this customer by playbook 2026.1" in reason
         assert "accepted offer(s) ['billing_credit'] were not offered" in await refused(
-            h, UPDATE_LOG_STEP,
-            StepRequest("ana", "offer", {"accepts_help": "yes"},
-                        offers_made=["service_review"], offers_accepted=["billing_credit"]),
+            h,
+            UPDATE_LOG_STEP,
+            StepRequest(
+                "ana",
+                "offer",
+                {"accepts_help": "yes"},
+                offers_made=["service_review"],
+                offers_accepted=["billing_credit"],
+            ),
         )
         assert "'rescued' needs the close step logged first" in await refused(
             h, UPDATE_OUTCOME, OutcomeRequest("ana", "rescued")
@@ -102,7 +112,8 @@ async def test_invalid_and_unauthorised_updates_are_refused_with_reasons(
             UPDATE_RESCHEDULE, RescheduleRequest("ana", 2), result_type=RescueStatus
         )
         status = await h.execute_update(
-            UPDATE_ESCALATE, EscalateRequest("ana", "needs a discount I cannot give"),
+            UPDATE_ESCALATE,
+            EscalateRequest("ana", "needs a discount I cannot give"),
             result_type=RescueStatus,
         )
         assert status.escalated and status.current_step == "offer"
@@ -112,16 +123,28 @@ async def test_invalid_and_unauthorised_updates_are_refused_with_reasons(
         assert (await h.result()).outcome == "not_needed"
     with sqlite_sessions() as session:
         kinds = session.scalars(
-            select(RescueEvent.kind).join(RescueCase)
-            .where(RescueCase.workflow_id == rescue.workflow_id).order_by(RescueEvent.id)
+            select(RescueEvent.kind)
+            .join(RescueCase)
+            .where(RescueCase.workflow_id == rescue.workflow_id)
+            .order_by(RescueEvent.id)
         ).all()
         actors = session.scalars(
-            select(RescueEvent.actor).join(RescueCase)
-            .where(RescueCase.workflow_id == rescue.workflow_id).order_by(RescueEvent.id)
+            select(RescueEvent.actor)
+            .join(RescueCase)
+            .where(RescueCase.workflow_id == rescue.workflow_id)
+            .order_by(RescueEvent.id)
         ).all()
     # Refused Updates leave no trace; accepted ones are written once each, in order.
-    assert kinds == ["opened", "claimed", "step_logged", "step_logged", "rescheduled",
-                     "escalation", "outcome", "closed"]
+    assert kinds == [
+        "opened",
+        "claimed",
+        "step_logged",
+        "step_logged",
+        "rescheduled",
+        "escalation",
+        "outcome",
+        "closed",
+    ]
     assert actors[1:4] == ["ana", "lee", "ana"]
 
 

@@ -26,9 +26,13 @@ from workflows.rescue_messages import (
 )
 
 PROBE = StepRequest(
-    "ana", "probe",
-    {"verbatim": "Your invoices were wrong three times, mail me at jo@example.com",
-     "repeat_back": "Billing errors kept happening", "confirmed": "yes"},
+    "ana",
+    "probe",
+    {
+        "verbatim": "Your invoices were wrong three times, mail me at jo@example.com",
+        "repeat_back": "Billing errors kept happening",
+        "confirmed": "yes",
+    },
 )
 
 
@@ -37,9 +41,13 @@ async def walk_conversation(handle, actor: str = "ana") -> None:  # type: ignore
     steps = [
         StepRequest(actor, "initiate", {"reached_via": "call", "first_words": "We left."}),
         PROBE,
-        StepRequest(actor, "offer", {"accepts_help": "yes"},
-                    offers_made=["service_review", "billing_credit"],
-                    offers_accepted=["billing_credit"]),
+        StepRequest(
+            actor,
+            "offer",
+            {"accepts_help": "yes"},
+            offers_made=["service_review", "billing_credit"],
+            offers_accepted=["billing_credit"],
+        ),
         StepRequest(actor, "close", {"next_steps": "Credit by Friday"}),
     ]
     for step in steps:
@@ -60,7 +68,8 @@ async def test_full_rescue_is_rescued_and_audited(
         status = await handle.query(QUERY_STATUS, result_type=RescueStatus)
         assert status.current_step == "outcome" and status.assignee == "ana"
         await handle.execute_update(
-            UPDATE_OUTCOME, OutcomeRequest("ana", "rescued", value_saved=900.0),
+            UPDATE_OUTCOME,
+            OutcomeRequest("ana", "rescued", value_saved=900.0),
             result_type=RescueStatus,
         )
         result = await handle.result()
@@ -96,8 +105,9 @@ async def test_lost_with_reason_writes_feedback(
         handle = rescue.handle
         await handle.execute_update(
             UPDATE_OUTCOME,
-            OutcomeRequest("ana", "lost", reason="Moved to a cheaper rival",
-                           lost_category_id="price"),
+            OutcomeRequest(
+                "ana", "lost", reason="Moved to a cheaper rival", lost_category_id="price"
+            ),
             result_type=RescueStatus,
         )
         result = await handle.result()
@@ -137,7 +147,10 @@ async def test_without_slack_the_first_task_is_written_with_the_case(
         await handle.terminate("test done")
     assert status.current_step == "unclaimed" and status.assignee == "ana"
     assert (task.transport, task.recipient, task.step, task.open) == (
-        "outbox", "ana", "unclaimed", True
+        "outbox",
+        "ana",
+        "unclaimed",
+        True,
     )
     notice = task.blocks[0]
     assert task.text == f"New rescue: claim it and reach out: Customer {customer}"

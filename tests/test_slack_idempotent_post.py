@@ -68,10 +68,13 @@ class DeliverOnce:
     @workflow.run
     async def run(self, notice: TaskNotice) -> DeliveryReceipt:
         return await workflow.execute_activity(
-            "deliver_rescue_task", notice, result_type=DeliveryReceipt,
+            "deliver_rescue_task",
+            notice,
+            result_type=DeliveryReceipt,
             start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=50),
-                                     maximum_attempts=5),
+            retry_policy=RetryPolicy(
+                initial_interval=timedelta(milliseconds=50), maximum_attempts=5
+            ),
         )
 
 
@@ -80,8 +83,12 @@ def new_case(sessions: sessionmaker[Session]) -> int:
     with transaction(sessions) as session:
         flag = session.get(Flag, flag_id)
         assert flag is not None
-        case = RescueCase(workflow_id=f"rescue-{uuid.uuid4()}", customer_id=flag.customer_id,
-                          scenario="at_risk", playbook_version="test")
+        case = RescueCase(
+            workflow_id=f"rescue-{uuid.uuid4()}",
+            customer_id=flag.customer_id,
+            scenario="at_risk",
+            playbook_version="test",
+        )
         session.add(case)
         session.flush()
         return case.id
@@ -89,8 +96,9 @@ def new_case(sessions: sessionmaker[Session]) -> int:
 
 def task_for(case_id: int, **changes: object) -> TaskNotice:
     key = f"rescue-{uuid.uuid4().hex[:8]}:task"
-    return sample_notice(**{"message_key": key, "case_id": case_id,
-                            "recipient_slack_id": "U0DANA", **changes})
+    return sample_notice(
+        **{"message_key": key, "case_id": case_id, "recipient_slack_id": "U0DANA", **changes}
+    )
 
 
 async def deliver(
@@ -100,9 +108,13 @@ async def deliver(
     settings = Settings(slack_bot_token=SecretStr(BOT_TOKEN), slack_base_url=stub.base_url)
     delivery = TaskDelivery(settings, cast(sessionmaker[Session], sessions))
     queue = f"deliver-{uuid.uuid4()}"
-    async with Worker(client, task_queue=queue, workflows=[DeliverOnce],
-                      activities=[delivery.deliver_rescue_task],
-                      workflow_runner=UnsandboxedWorkflowRunner()):
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[DeliverOnce],
+        activities=[delivery.deliver_rescue_task],
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    ):
         return await client.execute_workflow(
             DeliverOnce.run, notice, id=f"deliver-{uuid.uuid4()}", task_queue=queue
         )
@@ -118,7 +130,8 @@ def stored(sessions: sessionmaker[Session], key: str) -> TaskMessage:
 def carrying(stub: SlackStub, channel: str, key: str) -> list[str]:
     """The ts of every message in `channel` whose metadata names `key`."""
     return [
-        m.ts for m in stub.posts(channel)
+        m.ts
+        for m in stub.posts(channel)
         if m.metadata == {"event_type": TASK_EVENT_TYPE, "event_payload": {"message_key": key}}
     ]
 
@@ -260,8 +273,9 @@ async def test_stub_history_pages_newest_first_with_metadata_on_request(
     posted = []
     for n in range(3):
         meta = {"event_type": "winback_task", "event_payload": {"message_key": f"k{n}"}}
-        posted.append((await web.chat_postMessage(channel=channel, text=f"m{n}",
-                                                  metadata=meta))["ts"])
+        posted.append(
+            (await web.chat_postMessage(channel=channel, text=f"m{n}", metadata=meta))["ts"]
+        )
     first = await web.conversations_history(channel=channel, limit=2, include_all_metadata=True)
     assert [m["ts"] for m in first["messages"]] == [posted[2], posted[1]]
     assert first["messages"][0]["metadata"]["event_payload"] == {"message_key": "k2"}

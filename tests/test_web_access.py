@@ -31,8 +31,9 @@ def test_signed_out_browser_is_sent_to_login(sqlite_engine: Engine, tmp_path: Pa
         assert api.status_code == 401 and api.headers["content-type"] == "application/json"
 
 
-def test_roles_decide_pages(sqlite_engine: Engine, sqlite_sessions: sessionmaker[Session],
-                            tmp_path: Path) -> None:
+def test_roles_decide_pages(
+    sqlite_engine: Engine, sqlite_sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
     seeded = seed_dashboard(sqlite_sessions)
     app = dashboard_app(sqlite_engine, tmp_path)
     with TestClient(app) as leader, TestClient(app) as ops, TestClient(app) as ana:
@@ -49,8 +50,10 @@ def test_roles_decide_pages(sqlite_engine: Engine, sqlite_sessions: sessionmaker
         # Members open the customers of their own tasks, not everyone's.
         own = re.search(r'href="/customers/(C\d+)"', ana.get("/tasks").text)
         assert own and ana.get(f"/customers/{own.group(1)}").status_code == 200
-        bo_customer = re.search(r'href="/customers/(C\d+)"', leader.get("/tasks").text.split(
-            f'id="task-{seeded.open_task_ids["bo"][0]}"')[1])
+        bo_customer = re.search(
+            r'href="/customers/(C\d+)"',
+            leader.get("/tasks").text.split(f'id="task-{seeded.open_task_ids["bo"][0]}"')[1],
+        )
         assert bo_customer
         assert ana.get(f"/customers/{bo_customer.group(1)}", headers=HTML).status_code == 403
         tasks = ana.get("/tasks").text
@@ -60,24 +63,29 @@ def test_roles_decide_pages(sqlite_engine: Engine, sqlite_sessions: sessionmaker
         assert "Record outcome" not in leader.get("/tasks").text
         # A member cannot act on someone else's task.
         bo_task = seeded.open_task_ids["bo"][0]
-        other = ana.post(f"/tasks/{bo_task}/claim", headers=HTML,
-                         data={"csrf_token": csrf_of(tasks)})
+        other = ana.post(
+            f"/tasks/{bo_task}/claim", headers=HTML, data={"csrf_token": csrf_of(tasks)}
+        )
         assert other.status_code == 403
 
 
-def test_forms_need_a_matching_csrf_token(sqlite_engine: Engine,
-                                          sqlite_sessions: sessionmaker[Session],
-                                          tmp_path: Path) -> None:
+def test_forms_need_a_matching_csrf_token(
+    sqlite_engine: Engine, sqlite_sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
     seed_dashboard(sqlite_sessions)
     with TestClient(dashboard_app(sqlite_engine, tmp_path)) as ops:
         sign_in(ops, OPS)
         form = {"item_id": 1, "category_id": "fees"}
         assert ops.post("/ops/models/relabel", data=form, headers=HTML).status_code == 403
-        forged = ops.post("/ops/models/relabel", data={**form, "csrf_token": "0" * 64},
-                          headers=HTML)
+        forged = ops.post(
+            "/ops/models/relabel", data={**form, "csrf_token": "0" * 64}, headers=HTML
+        )
         assert forged.status_code == 403 and "CSRF" in forged.text
-        good = ops.post("/ops/models/relabel", headers=HTML,
-                        data={**form, "csrf_token": csrf_of(ops.get("/ops/models").text)})
+        good = ops.post(
+            "/ops/models/relabel",
+            headers=HTML,
+            data={**form, "csrf_token": csrf_of(ops.get("/ops/models").text)},
+        )
         assert good.status_code == 200 and "relabelled" in good.text
 
 

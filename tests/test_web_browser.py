@@ -21,8 +21,12 @@ def small_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def site(sqlite_engine: Engine, sqlite_sessions: sessionmaker[Session], tmp_path: Path,  # type: ignore[no-untyped-def]
-         small_model: Path):
+def site(
+    sqlite_engine: Engine,
+    sqlite_sessions: sessionmaker[Session],
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    small_model: Path,
+):
     seed_dashboard(sqlite_sessions, model_dir=small_model)
     with serve(dashboard_app(sqlite_engine, tmp_path / "data")) as base_url, chromium() as browser:
         yield base_url, browser
@@ -104,8 +108,9 @@ def test_ops_relabels_and_promotes(site, sqlite_engine: Engine) -> None:  # type
     page.wait_for_selector("#notice")
     assert int(page.inner_text("#queue-size")) == queued - 1
     with sqlite_engine.connect() as db:
-        label = db.execute(text("SELECT reviewed_label FROM feedback_items WHERE id = :i"),
-                           {"i": item_id}).scalar()
+        label = db.execute(
+            text("SELECT reviewed_label FROM feedback_items WHERE id = :i"), {"i": item_id}
+        ).scalar()
     assert label == "rude_agent"
 
     page.click("tr[data-version=v2] a.button")

@@ -32,34 +32,50 @@ def stub() -> Iterator[SlackStub]:
         yield server
 
 
-def _worker(client: Client, settings: Settings, sessions: sessionmaker[Session],
-            queue: str) -> Worker:
+def _worker(
+    client: Client, settings: Settings, sessions: sessionmaker[Session], queue: str
+) -> Worker:
     from concurrent.futures import ThreadPoolExecutor
 
-    return Worker(client, task_queue=queue, workflows=[DigestWorkflow],
-                  activities=digest_activities(settings, sessions),
-                  activity_executor=ThreadPoolExecutor(max_workers=2))
+    return Worker(
+        client,
+        task_queue=queue,
+        workflows=[DigestWorkflow],
+        activities=digest_activities(settings, sessions),
+        activity_executor=ThreadPoolExecutor(max_workers=2),
+    )
 
 
 async def test_digest_posts_one_message_with_the_weeks_numbers(
-    temporal_client: Client, sqlite_sessions: sessionmaker[Session], stub: SlackStub,
+    temporal_client: Client,
+    sqlite_sessions: sessionmaker[Session],
+    stub: SlackStub,
     tmp_path: Path,
 ) -> None:
     seeded = seed_dashboard(sqlite_sessions)
-    settings = Settings(data_dir=tmp_path, slack_bot_token=SecretStr(BOT_TOKEN),
-                        slack_base_url=stub.base_url, public_url="http://room.example")
+    settings = Settings(
+        data_dir=tmp_path,
+        slack_bot_token=SecretStr(BOT_TOKEN),
+        slack_base_url=stub.base_url,
+        public_url="http://room.example",
+    )
     start = seeded.today - timedelta(days=6)
     with sqlite_sessions() as session:
-        new = session.execute(text("SELECT COUNT(*) FROM customers WHERE start_date >= :d"),
-                              {"d": start}).scalar()
-        lost = session.execute(text(
-            "SELECT COUNT(*) FROM customers WHERE status_changed_on >= :d AND status IN "
-            "('cancelled', 'non_renewed', 'lost')"), {"d": start}).scalar()
+        new = session.execute(
+            text("SELECT COUNT(*) FROM customers WHERE start_date >= :d"), {"d": start}
+        ).scalar()
+        lost = session.execute(
+            text(
+                "SELECT COUNT(*) FROM customers WHERE status_changed_on >= :d AND status IN "
+                "('cancelled', 'non_renewed', 'lost')"
+            ),
+            {"d": start},
+        ).scalar()
     queue = f"digest-{uuid.uuid4()}"
     async with _worker(temporal_client, settings, sqlite_sessions, queue):
         delivery = await temporal_client.execute_workflow(
-            DigestWorkflow.run, DigestInput(days=7), id=f"digest-{uuid.uuid4()}",
-            task_queue=queue)
+            DigestWorkflow.run, DigestInput(days=7), id=f"digest-{uuid.uuid4()}", task_queue=queue
+        )
     assert (delivery.status, delivery.where) == ("sent", "#customer-room")
     [message] = stub.posts("#customer-room")
     body = json.dumps(message.blocks)
@@ -70,17 +86,23 @@ async def test_digest_posts_one_message_with_the_weeks_numbers(
 
 
 async def test_digest_is_stored_when_slack_is_off_and_schedule_runs_it(
-    temporal_client: Client, sqlite_sessions: sessionmaker[Session], tmp_path: Path,
+    temporal_client: Client,
+    sqlite_sessions: sessionmaker[Session],
+    tmp_path: Path,
 ) -> None:
     seed_dashboard(sqlite_sessions)
     settings = Settings(data_dir=tmp_path, task_queue=f"digest-{uuid.uuid4()}")
     schedule_id = f"digest-schedule-{uuid.uuid4()}"
     today = datetime.now(UTC).date().isoformat()
     async with _worker(temporal_client, settings, sqlite_sessions, settings.task_queue):
-        assert await ensure_digest_schedule(temporal_client, settings,
-                                            schedule_id=schedule_id) == "created"
-        assert await ensure_digest_schedule(temporal_client, settings,
-                                            schedule_id=schedule_id) == "updated"
+        assert (
+            await ensure_digest_schedule(temporal_client, settings, schedule_id=schedule_id)
+            == "created"
+        )
+        assert (
+            await ensure_digest_schedule(temporal_client, settings, schedule_id=schedule_id)
+            == "updated"
+        )
         handle = temporal_client.get_schedule_handle(schedule_id)
         described = await handle.describe()
         [weekly] = described.schedule.spec.calendars  # the server stores cron as a calendar
@@ -96,5 +118,8 @@ async def test_digest_is_stored_when_slack_is_off_and_schedule_runs_it(
         assert stored["channel"] == "#customer-room" and "Customer Room week" in stored["text"]
         with pytest.raises(WorkflowFailureError):
             await temporal_client.execute_workflow(
-                DigestWorkflow.run, DigestInput(days=0), id=f"digest-{uuid.uuid4()}",
-                task_queue=settings.task_queue)
+                DigestWorkflow.run,
+                DigestInput(days=0),
+                id=f"digest-{uuid.uuid4()}",
+                task_queue=settings.task_queue,
+            )

@@ -39,25 +39,32 @@ def write(outbox: Path, name: str, content: str) -> None:
 
 
 async def test_leaders_see_the_stored_digest_in_the_slack_messages_words(
-    temporal_client: Client, sqlite_engine: Engine, sqlite_sessions: sessionmaker[Session],
+    temporal_client: Client,
+    sqlite_engine: Engine,
+    sqlite_sessions: sessionmaker[Session],
     tmp_path: Path,
 ) -> None:
     seeded = seed_dashboard(sqlite_sessions)
     settings = Settings(data_dir=tmp_path, public_url="http://room.example")
     queue = f"digest-{uuid.uuid4()}"
-    async with Worker(temporal_client, task_queue=queue, workflows=[DigestWorkflow],
-                      activities=digest_activities(settings, sqlite_sessions),
-                      activity_executor=ThreadPoolExecutor(max_workers=2)):
+    async with Worker(
+        temporal_client,
+        task_queue=queue,
+        workflows=[DigestWorkflow],
+        activities=digest_activities(settings, sqlite_sessions),
+        activity_executor=ThreadPoolExecutor(max_workers=2),
+    ):
         delivery = await temporal_client.execute_workflow(
-            DigestWorkflow.run, DigestInput(days=7), id=f"digest-{uuid.uuid4()}",
-            task_queue=queue)
+            DigestWorkflow.run, DigestInput(days=7), id=f"digest-{uuid.uuid4()}", task_queue=queue
+        )
     assert delivery.status == "stored"
     stored = Path(delivery.where)
     blocks = json.loads(stored.read_text(encoding="utf-8"))["blocks"]
     start = seeded.today - timedelta(days=6)
     with sqlite_sessions() as session:
-        new = session.execute(text("SELECT COUNT(*) FROM customers WHERE start_date >= :d"),
-                              {"d": start}).scalar()
+        new = session.execute(
+            text("SELECT COUNT(*) FROM customers WHERE start_date >= :d"), {"d": start}
+        ).scalar()
 
     with TestClient(dashboard_app(sqlite_engine, tmp_path)) as web:
         sign_in(web, LEADER)
@@ -81,11 +88,17 @@ def test_broken_digest_files_are_named_and_the_rest_shown(
     sqlite_engine: Engine, tmp_path: Path
 ) -> None:
     outbox = tmp_path / "outbox"
-    good = {"channel": "#customer-room", "text": "Customer Room week", "blocks": [
-        {"type": "header",
-         "text": {"type": "plain_text", "text": "Customer Room: week to 2026-03-08"}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "*Top why:* <b>fees</b> (3)"}},
-    ]}
+    good = {
+        "channel": "#customer-room",
+        "text": "Customer Room week",
+        "blocks": [
+            {
+                "type": "header",
+                "text": {"type": "plain_text", "text": "Customer Room: week to 2026-03-08"},
+            },
+            {"type": "section", "text": {"type": "mrkdwn", "text": "*Top why:* <b>fees</b> (3)"}},
+        ],
+    }
     write(outbox, "digest-2026-03-08.json", json.dumps(good))
     write(outbox, "digest-2026-03-15.json", '{"channel": "#customer-room", "text": "Cus')
     write(outbox, "digest-2026-03-22.json", json.dumps({"channel": "#customer-room"}))
@@ -143,7 +156,16 @@ def test_the_digest_reads_well_in_a_browser(
         digest = page.locator(f'#digests .digest[data-file="{Path(delivery.where).name}"]')
         assert digest.locator("h3").inner_text() == f"Customer Room: week to {figures.end}"
         assert digest.locator("strong").all_inner_texts() == [
-            "New", "Lost", "Net", "Top why:", "Rescues closed:", "Spikes:"]
-        assert page.locator("#digests .unreadable").inner_text().startswith(
-            "digest-2020-01-05.json: unreadable:")
+            "New",
+            "Lost",
+            "Net",
+            "Top why:",
+            "Rescues closed:",
+            "Spikes:",
+        ]
+        assert (
+            page.locator("#digests .unreadable")
+            .inner_text()
+            .startswith("digest-2020-01-05.json: unreadable:")
+        )
         screenshot(page, "tasks-digests")

@@ -21,9 +21,14 @@ from workflows.rescue_messages import QUERY_STATUS, RescueStatus
 def _task(sessions: sessionmaker[Session], workflow_id: str, step: str) -> TaskMessage | None:
     with sessions() as session:
         return session.scalar(
-            select(TaskMessage).join(RescueCase, RescueCase.id == TaskMessage.case_id)
-            .where(RescueCase.workflow_id == workflow_id, TaskMessage.step == step,
-                   TaskMessage.open.is_(True)))
+            select(TaskMessage)
+            .join(RescueCase, RescueCase.id == TaskMessage.case_id)
+            .where(
+                RescueCase.workflow_id == workflow_id,
+                TaskMessage.step == step,
+                TaskMessage.open.is_(True),
+            )
+        )
 
 
 async def _sign_in(web: httpx.AsyncClient, token: str) -> None:
@@ -33,7 +38,9 @@ async def _sign_in(web: httpx.AsyncClient, token: str) -> None:
 
 
 async def test_outbox_claims_logs_and_closes_a_rescue(
-    temporal_client: Client, sqlite_engine: Engine, sqlite_sessions: sessionmaker[Session],
+    temporal_client: Client,
+    sqlite_engine: Engine,
+    sqlite_sessions: sessionmaker[Session],
     tmp_path: Path,
 ) -> None:
     customer = unique_id()
@@ -45,43 +52,69 @@ async def test_outbox_claims_logs_and_closes_a_rescue(
         started = await world.starter.start_for_customer(customer)
         wid = started.workflow_id
         claim = await eventually(lambda: _task(sqlite_sessions, wid, "unclaimed"))
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as ana, \
-                httpx.AsyncClient(transport=transport, base_url="http://test") as bo:
+        async with (
+            httpx.AsyncClient(transport=transport, base_url="http://test") as ana,
+            httpx.AsyncClient(transport=transport, base_url="http://test") as bo,
+        ):
             await _sign_in(ana, MEMBERS["ana"])
             await _sign_in(bo, MEMBERS["bo"])
             page = (await ana.get("/tasks")).text
             assert f'id="task-{claim.id}"' in page and "usage dropped 60%" in page
             assert f'action="/tasks/{claim.id}/claim"' in page
-            refused = await bo.post(f"/tasks/{claim.id}/claim", headers={"accept": "text/html"},
-                                    data={"csrf_token": csrf_of((await bo.get("/tasks")).text)})
+            refused = await bo.post(
+                f"/tasks/{claim.id}/claim",
+                headers={"accept": "text/html"},
+                data={"csrf_token": csrf_of((await bo.get("/tasks")).text)},
+            )
             assert refused.status_code == 403
 
-            done = await ana.post(f"/tasks/{claim.id}/claim", data={"csrf_token": csrf_of(page)},
-                                  follow_redirects=True)
+            done = await ana.post(
+                f"/tasks/{claim.id}/claim",
+                data={"csrf_token": csrf_of(page)},
+                follow_redirects=True,
+            )
             assert "claim sent" in done.text
             status = await temporal_client.get_workflow_handle(wid).query(
-                QUERY_STATUS, result_type=RescueStatus)
+                QUERY_STATUS, result_type=RescueStatus
+            )
             assert (status.assignee, status.current_step) == ("ana", "initiate")
 
             task = await eventually(lambda: _task(sqlite_sessions, wid, "initiate"))
             page = (await ana.get("/tasks")).text
             fields = re.findall(r'name="field:(\w+)"', page)
             assert "reached_via" in fields  # the playbook's fields, from the stored notice
-            empty = await ana.post(f"/tasks/{task.id}/step", follow_redirects=True,
-                                   data={"csrf_token": csrf_of(page)})
+            empty = await ana.post(
+                f"/tasks/{task.id}/step", follow_redirects=True, data={"csrf_token": csrf_of(page)}
+            )
             assert 'id="error"' in empty.text and "Refused:" in empty.text
             assert "reached_via" in empty.text  # the validator names the missing field
-            logged = await ana.post(f"/tasks/{task.id}/step", follow_redirects=True, data={
-                "csrf_token": csrf_of(page), "field:reached_via": "call",
-                "field:first_words": "We left because of billing."})
+            logged = await ana.post(
+                f"/tasks/{task.id}/step",
+                follow_redirects=True,
+                data={
+                    "csrf_token": csrf_of(page),
+                    "field:reached_via": "call",
+                    "field:first_words": "We left because of billing.",
+                },
+            )
             assert "step sent" in logged.text
 
-            outcome = await ana.post(f"/tasks/{task.id}/outcome", follow_redirects=True, data={
-                "csrf_token": csrf_of(page), "outcome": "lost", "reason": "Moved to a rival",
-                "lost_category_id": ""})
+            outcome = await ana.post(
+                f"/tasks/{task.id}/outcome",
+                follow_redirects=True,
+                data={
+                    "csrf_token": csrf_of(page),
+                    "outcome": "lost",
+                    "reason": "Moved to a rival",
+                    "lost_category_id": "",
+                },
+            )
             assert "outcome sent" in outcome.text
-            bad = await ana.post(f"/tasks/{task.id}/outcome", follow_redirects=True, data={
-                "csrf_token": csrf_of(page), "outcome": "maybe"})
+            bad = await ana.post(
+                f"/tasks/{task.id}/outcome",
+                follow_redirects=True,
+                data={"csrf_token": csrf_of(page), "outcome": "maybe"},
+            )
             assert "outcome must be one of" in bad.text
 
         def closed() -> RescueCase | None:
@@ -92,6 +125,9 @@ async def test_outbox_claims_logs_and_closes_a_rescue(
         case = await eventually(closed)
     assert case.outcome_reason == "Moved to a rival" and case.assignee == "ana"
     with sqlite_sessions() as session:
-        steps = session.scalars(select(RescueEvent.step).where(
-            RescueEvent.case_id == case.id, RescueEvent.kind == "step_logged")).all()
+        steps = session.scalars(
+            select(RescueEvent.step).where(
+                RescueEvent.case_id == case.id, RescueEvent.kind == "step_logged"
+            )
+        ).all()
         assert steps == ["initiate"]

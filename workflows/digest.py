@@ -59,15 +59,20 @@ class DigestWorkflow:
     @workflow.run
     async def run(self, inp: DigestInput) -> DigestDelivery:
         if inp.days < 1:
-            raise ApplicationError(f"digest days must be at least 1, not {inp.days}",
-                                   non_retryable=True)
+            raise ApplicationError(
+                f"digest days must be at least 1, not {inp.days}", non_retryable=True
+            )
         as_of = inp.as_of or workflow.now().date().isoformat()
         figures = await workflow.execute_activity(
-            ACTIVITY_FIGURES, DigestRequest(as_of, inp.days), result_type=DigestFigures,
+            ACTIVITY_FIGURES,
+            DigestRequest(as_of, inp.days),
+            result_type=DigestFigures,
             start_to_close_timeout=timedelta(minutes=2),
         )
         return await workflow.execute_activity(
-            ACTIVITY_POST, figures, result_type=DigestDelivery,
+            ACTIVITY_POST,
+            figures,
+            result_type=DigestDelivery,
             start_to_close_timeout=timedelta(minutes=1),
             retry_policy=RetryPolicy(maximum_attempts=10),
         )

@@ -54,7 +54,10 @@ ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(seconds=30),
     non_retryable_error_types=[
-        "UnknownCustomer", "UnknownCase", "SlackRefused", "PlaybookMismatch",
+        "UnknownCustomer",
+        "UnknownCase",
+        "SlackRefused",
+        "PlaybookMismatch",
     ],
 )
 SYSTEM_ACTOR = "winback"
@@ -75,8 +78,11 @@ class RescueWorkflow:
         check_names_a_plan(inp)
         s.inp = inp
         case = await workflow.execute_local_activity(
-            "open_rescue_case", open_case_input(wid, inp), result_type=CaseContext,
-            start_to_close_timeout=timedelta(seconds=30), retry_policy=ACTIVITY_RETRY,
+            "open_rescue_case",
+            open_case_input(wid, inp),
+            result_type=CaseContext,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=ACTIVITY_RETRY,
         )
         s.plan, s.case = plan_of(inp, case), case
         s.assignee = s.case.assignee
@@ -89,9 +95,11 @@ class RescueWorkflow:
             await self._wait_or_fire(follow_up=False)
             await self._flush()
         if s.follow_up_due is not None:
-            s.notices.append(QueuedNotice(
-                "follow_up", "follow_up", s.assignee, f"{wid}:follow_up", s.outcome.follow_up
-            ))
+            s.notices.append(
+                QueuedNotice(
+                    "follow_up", "follow_up", s.assignee, f"{wid}:follow_up", s.outcome.follow_up
+                )
+            )
             await self._flush()
             while not s.follow_up_done:
                 await self._wait_or_fire(follow_up=True)
@@ -114,8 +122,10 @@ class RescueWorkflow:
         while s.pending or s.notices:
             if s.pending:
                 await workflow.execute_local_activity(
-                    "record_rescue_event", s.pending[0],
-                    start_to_close_timeout=timedelta(seconds=30), retry_policy=ACTIVITY_RETRY,
+                    "record_rescue_event",
+                    s.pending[0],
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=ACTIVITY_RETRY,
                 )
                 s.pending.pop(0)
             else:
@@ -133,14 +143,18 @@ class RescueWorkflow:
         a task Slack refused (or was down for) is still in `winback tasks` and the dashboard."""
         try:
             await workflow.execute_activity(
-                "deliver_rescue_task", notice, result_type=DeliveryReceipt,
+                "deliver_rescue_task",
+                notice,
+                result_type=DeliveryReceipt,
                 start_to_close_timeout=timedelta(seconds=30),
-                schedule_to_close_timeout=DELIVERY_GIVE_UP, retry_policy=ACTIVITY_RETRY,
+                schedule_to_close_timeout=DELIVERY_GIVE_UP,
+                retry_policy=ACTIVITY_RETRY,
             )
         except ActivityError as exc:
             workflow.logger.warning(
                 "task %s not delivered to Slack (kept in the outbox): %s",
-                notice.message_key, exc.cause or exc,
+                notice.message_key,
+                exc.cause or exc,
             )
 
     async def _wait_or_fire(self, follow_up: bool) -> None:
@@ -175,8 +189,14 @@ class RescueWorkflow:
             key = f"{s.workflow_id}:{kind}:{step}:{s.progress}"
             s.notices.append(QueuedNotice(kind, step, recipient, key, note))
             s.fired(kind)
-            s.audit(kind, step, SYSTEM_ACTOR, now, {"to": recipient or ""},
-                    escalated=kind == "escalation")
+            s.audit(
+                kind,
+                step,
+                SYSTEM_ACTOR,
+                now,
+                {"to": recipient or ""},
+                escalated=kind == "escalation",
+            )
 
     # ---- Updates. Validators refuse from workflow state alone; in the first moments, before
     # the case (assignee, leads) is loaded, they let the Update in and its handler waits for
@@ -251,4 +271,3 @@ class RescueWorkflow:
             outcome=s.outcome.outcome if s.outcome else None,
             history=list(s.history),
         )
-

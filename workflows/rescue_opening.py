@@ -27,24 +27,35 @@ def check_names_a_plan(inp: RescueInput) -> None:
     if inp.plan is None and not inp.playbook_digest:
         raise ApplicationError(
             "RescueInput has neither a plan nor a playbook digest: start rescues with "
-            "RescueStarter", type="RescueInputInvalid", non_retryable=True,
+            "RescueStarter",
+            type="RescueInputInvalid",
+            non_retryable=True,
         )
 
 
 def open_case_input(workflow_id: str, inp: RescueInput) -> OpenCaseInput:
     """The case to open; assignment settings come from the plan, wherever it is resolved."""
     common = OpenCaseInput(
-        workflow_id=workflow_id, customer_id=inp.customer_id, episode=inp.episode,
-        scenario=inp.scenario, playbook_version=inp.playbook_version,
-        value_at_risk=inp.value_per_year * inp.probability, flag_id=inp.flag_id,
-        assignee=inp.assignee, default_team=inp.team, first_task=inp,
+        workflow_id=workflow_id,
+        customer_id=inp.customer_id,
+        episode=inp.episode,
+        scenario=inp.scenario,
+        playbook_version=inp.playbook_version,
+        value_at_risk=inp.value_per_year * inp.probability,
+        flag_id=inp.flag_id,
+        assignee=inp.assignee,
+        default_team=inp.team,
+        first_task=inp,
     )
     plan = inp.plan
     if plan is None:  # the worker resolves it (and the assignment settings) from inp
         return common
     return replace(
-        common, playbook_version=plan.version, assignment_strategy=plan.assignment_strategy,
-        prefer_owner=plan.prefer_owner, default_team=inp.team or plan.default_team,
+        common,
+        playbook_version=plan.version,
+        assignment_strategy=plan.assignment_strategy,
+        prefer_owner=plan.prefer_owner,
+        default_team=inp.team or plan.default_team,
         first_task=first_task_input(inp, plan),
     )
 
@@ -55,6 +66,7 @@ def plan_of(inp: RescueInput, case: CaseContext) -> RescuePlan:
     if plan is None:
         raise ApplicationError(
             "open_rescue_case returned no plan for a rescue started without one",
-            type="RescueInputInvalid", non_retryable=True,
+            type="RescueInputInvalid",
+            non_retryable=True,
         )
     return plan

@@ -123,7 +123,12 @@ class RescueState:
             data["offers_declined"] = [o for o in req.offers_made if o not in req.offers_accepted]
         verbatim = req.fields.get(VERBATIM_FIELD) if req.step == "probe" else None
         self.audit(
-            "step_logged", req.step, req.actor, now, data, first_contact=req.step == "initiate",
+            "step_logged",
+            req.step,
+            req.actor,
+            now,
+            data,
+            first_contact=req.step == "initiate",
             feedback=(f"{self.workflow_id}:probe", verbatim) if verbatim else None,
         )
 
@@ -138,10 +143,18 @@ class RescueState:
         self.moved_on(now)
         lost = req.outcome == "lost" and bool(req.reason.strip())
         self.audit(
-            "outcome", req.outcome, req.actor, now,
-            {"reason": req.reason, "follow_up": req.follow_up,
-             "follow_up_due": self.follow_up_due.isoformat() if self.follow_up_due else ""},
-            status=req.outcome, reason=req.reason or None, value_saved=saved,
+            "outcome",
+            req.outcome,
+            req.actor,
+            now,
+            {
+                "reason": req.reason,
+                "follow_up": req.follow_up,
+                "follow_up_due": self.follow_up_due.isoformat() if self.follow_up_due else "",
+            },
+            status=req.outcome,
+            reason=req.reason or None,
+            value_saved=saved,
             lost_category_id=req.lost_category_id,
             feedback=(f"{self.workflow_id}:lost", req.reason) if lost else None,
         )
@@ -149,18 +162,27 @@ class RescueState:
     def reschedule(self, req: RescheduleRequest, now: datetime) -> None:
         self.snoozed_until = now + timedelta(days=req.days)
         self.moved_on(now)
-        self.audit("rescheduled", self.current_step(), req.actor, now,
-                   {"until": self.snoozed_until.isoformat()})
+        self.audit(
+            "rescheduled",
+            self.current_step(),
+            req.actor,
+            now,
+            {"until": self.snoozed_until.isoformat()},
+        )
 
     def escalate(self, actor: str, note: str, now: datetime) -> None:
         self.escalated = True
         step = self.current_step()
         self.audit("escalation", step, actor, now, {"note": note}, escalated=True)
-        self.notices.append(QueuedNotice(
-            "escalation", step, self.lead() or self.assignee,
-            f"{self.workflow_id}:escalation:{step}:manual{self.seq}",
-            f"Escalated by {actor}. {note}".strip(),
-        ))
+        self.notices.append(
+            QueuedNotice(
+                "escalation",
+                step,
+                self.lead() or self.assignee,
+                f"{self.workflow_id}:escalation:{step}:manual{self.seq}",
+                f"Escalated by {actor}. {note}".strip(),
+            )
+        )
 
     # ---- audit
 
@@ -184,12 +206,25 @@ class RescueState:
         assert self.case and self.inp
         self.seq += 1
         self.history.append(f"{now.isoformat(timespec='seconds')} {actor} {kind} {step or ''}")
-        self.pending.append(AuditEntry(
-            case_id=self.case.case_id, customer_id=self.inp.customer_id,
-            event_key=f"{self.workflow_id}:{self.seq:04d}:{kind}", kind=kind, at=now, step=step,
-            actor=actor, data=data, current_step=self.current_step(), assignee=self.assignee,
-            escalated=escalated, first_contact=first_contact, status=status,
-            outcome_reason=reason, lost_category_id=lost_category_id, value_saved=value_saved,
-            feedback_key=feedback[0] if feedback else None,
-            feedback_text=feedback[1] if feedback else None,
-        ))
+        self.pending.append(
+            AuditEntry(
+                case_id=self.case.case_id,
+                customer_id=self.inp.customer_id,
+                event_key=f"{self.workflow_id}:{self.seq:04d}:{kind}",
+                kind=kind,
+                at=now,
+                step=step,
+                actor=actor,
+                data=data,
+                current_step=self.current_step(),
+                assignee=self.assignee,
+                escalated=escalated,
+                first_contact=first_contact,
+                status=status,
+                outcome_reason=reason,
+                lost_category_id=lost_category_id,
+                value_saved=value_saved,
+                feedback_key=feedback[0] if feedback else None,
+                feedback_text=feedback[1] if feedback else None,
+            )
+        )

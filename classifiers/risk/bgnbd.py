@@ -72,8 +72,11 @@ def _negative_ll_and_gradient(
     repeat = xs > 0
     w_alive, w_dropped = np.exp(still_alive - mix), np.exp(dropped - mix)
     d_r = (
-        digamma(r + xs) - digamma(r) + np.log(alpha)
-        - w_alive * np.log(alpha + Ts) - w_dropped * np.log(alpha + txs)
+        digamma(r + xs)
+        - digamma(r)
+        + np.log(alpha)
+        - w_alive * np.log(alpha + Ts)
+        - w_dropped * np.log(alpha + txs)
     )
     d_alpha = r / alpha - (r + xs) * (w_alive / (alpha + Ts) + w_dropped / (alpha + txs))
     d_a = digamma(a + b) - digamma(a + b + xs) + w_dropped / a

@@ -30,8 +30,14 @@ class Customer(Base):
     # answered from the index alone, fast at a million customers.
     __table_args__ = (
         Index("ix_customers_new_flow", "start_date", "segment", "team", "value_per_year"),
-        Index("ix_customers_lost_flow", "status_changed_on", "status", "segment", "team",
-              "value_per_year"),
+        Index(
+            "ix_customers_lost_flow",
+            "status_changed_on",
+            "status",
+            "segment",
+            "team",
+            "value_per_year",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

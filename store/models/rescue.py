@@ -35,14 +35,36 @@ class RescueCase(Base):
     __table_args__ = (
         Index("ix_rescue_cases_customer_status", "customer_id", "status"),
         # Covering index for the dashboard's "why they left" (lost cases closed in a period).
-        Index("ix_rescue_cases_lost_reasons", "status", "closed_at", "lost_category_id", "team",
-              "value_at_risk"),
+        Index(
+            "ix_rescue_cases_lost_reasons",
+            "status",
+            "closed_at",
+            "lost_category_id",
+            "team",
+            "value_at_risk",
+        ),
         # Covering indexes for the pipeline page: outcomes by team (read in group order, no
         # sort) and the open work list by owner and age.
-        Index("ix_rescue_cases_team_status", "team", "status", "opened_at", "value_at_risk",
-              "value_saved", "first_contact_at", "customer_id"),
-        Index("ix_rescue_cases_open_work", "status", "opened_at", "team", "assignee", "escalated",
-              "value_at_risk", "customer_id"),
+        Index(
+            "ix_rescue_cases_team_status",
+            "team",
+            "status",
+            "opened_at",
+            "value_at_risk",
+            "value_saved",
+            "first_contact_at",
+            "customer_id",
+        ),
+        Index(
+            "ix_rescue_cases_open_work",
+            "status",
+            "opened_at",
+            "team",
+            "assignee",
+            "escalated",
+            "value_at_risk",
+            "customer_id",
+        ),
         # The window's cases with their customer, for the segment filter's join.
         Index("ix_rescue_cases_window", "opened_at", "customer_id", "team"),
     )
@@ -73,8 +95,10 @@ class RescueEvent(Base):
 
     __tablename__ = "rescue_events"
     # A case's events by kind; the dashboard's funnel reads (kind, step) in order, no sort.
-    __table_args__ = (Index("ix_rescue_events_case_kind", "case_id", "kind", "step"),
-                      Index("ix_rescue_events_kind_step_case", "kind", "step", "case_id"))
+    __table_args__ = (
+        Index("ix_rescue_events_case_kind", "case_id", "kind", "step"),
+        Index("ix_rescue_events_kind_step_case", "kind", "step", "case_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("rescue_cases.id", ondelete="CASCADE"))

@@ -19,8 +19,14 @@ from playwright.sync_api import BrowserContext, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 DOC_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -36,8 +42,9 @@ def _free_port() -> int:
 def serve(app: FastAPI) -> Iterator[str]:
     """Run `app` with uvicorn in a thread; yield its base URL; stop it after."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -56,13 +63,17 @@ def serve(app: FastAPI) -> Iterator[str]:
 def chromium() -> Iterator[BrowserContext]:
     """A headless Chromium with a fresh profile; a clear error when it is not installed."""
     if not CHROMIUM.exists():
-        raise RuntimeError("Debian's chromium is missing: apt-get install chromium "
-                           "(scripts/test.sh installs it)")
+        raise RuntimeError(
+            "Debian's chromium is missing: apt-get install chromium (scripts/test.sh installs it)"
+        )
     profile = tempfile.mkdtemp(prefix="winback-chromium-")
     try:
         with sync_playwright() as playwright:
             context = playwright.chromium.launch_persistent_context(
-                profile, executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True,
+                profile,
+                executable_path=str(CHROMIUM),
+                args=CHROMIUM_ARGS,
+                headless=True,
                 viewport={"width": 1280, "height": 900},
             )
             try:

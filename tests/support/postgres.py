@@ -58,9 +58,7 @@ def postgres_cluster() -> Iterator[str]:
         os.chown(sock, uid, gid or -1)
 
     def run(args: list[str]) -> None:
-        subprocess.run(
-            args, check=True, capture_output=True, user=uid, group=gid, cwd=str(root)
-        )
+        subprocess.run(args, check=True, capture_output=True, user=uid, group=gid, cwd=str(root))
 
     port = _free_port()
     run([initdb, "-D", str(data), "-U", "winback", "--auth=trust", "-E", "UTF8", "--no-sync"])
@@ -71,7 +69,10 @@ def postgres_cluster() -> Iterator[str]:
     finally:
         subprocess.run(
             [pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True, user=uid, group=gid, cwd=str(root),
+            capture_output=True,
+            user=uid,
+            group=gid,
+            cwd=str(root),
         )
         shutil.rmtree(root, ignore_errors=True)
 

@@ -39,8 +39,13 @@ def fast_playbook(**timings: float) -> Playbook:
     data = load_playbook().model_dump()
     for scenario in data["scenarios"].values():
         scenario["timings"].update(
-            {"reminder_after": 3600, "escalate_after": 7200, "give_up_after": 10800,
-             "follow_up_due": 3600} | timings
+            {
+                "reminder_after": 3600,
+                "escalate_after": 7200,
+                "give_up_after": 10800,
+                "follow_up_due": 3600,
+            }
+            | timings
         )
         for override in scenario["segments"].values():
             override["timings"] = {}
@@ -63,23 +68,33 @@ def seed(sessions: sessionmaker[Session], external_id: str = "C-100", **customer
     """One customer owned by 'ana' on team 'accounts' (lead 'lee'), flagged at risk."""
     with transaction(sessions) as session:
         if session.scalar(select(TeamMember).where(TeamMember.handle == "ana")) is None:
-            session.add_all([
-                TeamMember(handle="ana", name="Ana", team="accounts", lead_handle="lee"),
-                TeamMember(handle="bo", name="Bo", team="accounts", lead_handle="lee"),
-                TeamMember(handle="lee", name="Lee", team="accounts", role="lead"),
-                TeamMember(handle="zed", name="Zed", team="other"),
-            ])
+            session.add_all(
+                [
+                    TeamMember(handle="ana", name="Ana", team="accounts", lead_handle="lee"),
+                    TeamMember(handle="bo", name="Bo", team="accounts", lead_handle="lee"),
+                    TeamMember(handle="lee", name="Lee", team="accounts", role="lead"),
+                    TeamMember(handle="zed", name="Zed", team="other"),
+                ]
+            )
         row = Customer(
-            external_id=external_id, name=f"Customer {external_id}", segment="smb",
-            owner="ana", team="accounts", value_per_year=1200.0,
+            external_id=external_id,
+            name=f"Customer {external_id}",
+            segment="smb",
+            owner="ana",
+            team="accounts",
+            value_per_year=1200.0,
         )
         for key, value in customer.items():
             setattr(row, key, value)
         session.add(row)
         session.flush()
         flag = Flag(
-            customer_id=row.id, scan_id="scan-1", kind="at_risk", probability=0.8,
-            value_at_risk=960.0, reasons=["usage dropped 60%", "billing complaint"],
+            customer_id=row.id,
+            scan_id="scan-1",
+            kind="at_risk",
+            probability=0.8,
+            value_at_risk=960.0,
+            reasons=["usage dropped 60%", "billing complaint"],
             detector="test",
         )
         session.add(flag)
@@ -92,8 +107,7 @@ def give_slack_ids(sessions: sessionmaker[Session], slack_ids: dict[str, str]) -
     with transaction(sessions) as session:
         for handle, slack_id in slack_ids.items():
             session.execute(
-                update(TeamMember).where(TeamMember.handle == handle)
-                .values(slack_user_id=slack_id)
+                update(TeamMember).where(TeamMember.handle == handle).values(slack_user_id=slack_id)
             )
 
 
@@ -119,8 +133,9 @@ async def rescue_world(
     # read the playbook from the configured file, as deployed ones do (the worker resolves
     # each rescue's plan from it).
     path = playbook_file(playbook or fast_playbook(), tmp_path)
-    settings = Settings(data_dir=tmp_path, database_url="sqlite://", playbook_path=path,
-                        **settings_overrides)
+    settings = Settings(
+        data_dir=tmp_path, database_url="sqlite://", playbook_path=path, **settings_overrides
+    )
     queue = f"rescue-{uuid.uuid4()}"
     starter = RescueStarter(client, sessions, settings, task_queue=queue)
     world = RescueWorld(client, sessions, settings, queue, starter)
@@ -173,14 +188,14 @@ async def started_rescue(
         yield StartedRescue(world, customer, flag_id, started, handle)
 
 
-def make_worker(
-    world: RescueWorld, activities: list[Callable[..., Any]] | None = None
-) -> Worker:
+def make_worker(world: RescueWorld, activities: list[Callable[..., Any]] | None = None) -> Worker:
     """A worker for the world's queue (with other activities: a worker configured otherwise)."""
     from concurrent.futures import ThreadPoolExecutor
 
     return Worker(
-        world.client, task_queue=world.task_queue, workflows=[RescueWorkflow],
+        world.client,
+        task_queue=world.task_queue,
+        workflows=[RescueWorkflow],
         activities=activities or rescue_activities(world.settings, world.sessions, world.client),
         activity_executor=ThreadPoolExecutor(max_workers=4),
     )
@@ -200,7 +215,10 @@ async def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
 
 @contextmanager
 def cli_settings(
-    monkeypatch: pytest.MonkeyPatch, engine: Engine, client: Client, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    engine: Engine,
+    client: Client,
+    tmp_path: Path,
     **more: str,
 ) -> Iterator[None]:
     """WINBACK_* variables pointing the `winback` CLI at this store and Temporal server

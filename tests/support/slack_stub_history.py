@@ -49,8 +49,12 @@ def _in_window(message: StoredMessage, args: dict[str, Any]) -> bool:
 
 
 def _as_api(message: StoredMessage, with_metadata: bool) -> dict[str, Any]:
-    shown: dict[str, Any] = {"type": "message", "ts": message.ts, "text": message.text,
-                             "bot_id": "B0BOT"}
+    shown: dict[str, Any] = {
+        "type": "message",
+        "ts": message.ts,
+        "text": message.text,
+        "bot_id": "B0BOT",
+    }
     if message.thread_ts:
         shown["thread_ts"] = message.thread_ts
     if with_metadata and message.metadata:
@@ -65,28 +69,30 @@ def _page(items: Sequence[Any], args: dict[str, Any], key: str) -> dict[str, Any
         start = int(base64.b64decode(str(args["cursor"])).decode()) if args.get("cursor") else 0
     except ValueError:
         return {"ok": False, "error": "invalid_cursor"}
-    chunk = list(items[start:start + limit])
+    chunk = list(items[start : start + limit])
     more = start + limit < len(items)
     cursor = base64.b64encode(str(start + limit).encode()).decode() if more else ""
-    return {"ok": True, key: chunk, "has_more": more,
-            "response_metadata": {"next_cursor": cursor}}
+    return {"ok": True, key: chunk, "has_more": more, "response_metadata": {"next_cursor": cursor}}
 
 
-def history(messages: Sequence[StoredMessage], channel_ids: set[str],
-            args: dict[str, Any]) -> dict[str, Any]:
+def history(
+    messages: Sequence[StoredMessage], channel_ids: set[str], args: dict[str, Any]
+) -> dict[str, Any]:
     channel = str(args.get("channel") or "")
     if channel not in channel_ids:
         return {"ok": False, "error": "channel_not_found"}
     with_metadata = _flag(args.get("include_all_metadata", False))
     found = [
-        _as_api(m, with_metadata) for m in reversed(messages)
+        _as_api(m, with_metadata)
+        for m in reversed(messages)
         if m.channel == channel and m.thread_ts is None and _in_window(m, args)
     ]
     return _page(found, args, "messages")
 
 
-def replies(messages: Sequence[StoredMessage], channel_ids: set[str],
-            args: dict[str, Any]) -> dict[str, Any]:
+def replies(
+    messages: Sequence[StoredMessage], channel_ids: set[str], args: dict[str, Any]
+) -> dict[str, Any]:
     channel, parent_ts = str(args.get("channel") or ""), str(args.get("ts") or "")
     if channel not in channel_ids:
         return {"ok": False, "error": "channel_not_found"}
@@ -95,7 +101,8 @@ def replies(messages: Sequence[StoredMessage], channel_ids: set[str],
         return {"ok": False, "error": "thread_not_found"}
     with_metadata = _flag(args.get("include_all_metadata", False))
     thread = [
-        m for m in messages
+        m
+        for m in messages
         if m.channel == channel and m.thread_ts == parent_ts and _in_window(m, args)
     ]
     return _page([_as_api(m, with_metadata) for m in [parent, *thread]], args, "messages")
@@ -103,6 +110,9 @@ def replies(messages: Sequence[StoredMessage], channel_ids: set[str],
 
 def channel_list(channels: dict[str, str], args: dict[str, Any]) -> dict[str, Any]:
     """Named channels (the stub's "#name" entries) as {id, name}."""
-    listed = [{"id": cid, "name": name.lstrip("#"), "is_channel": True}
-              for name, cid in channels.items() if name.startswith("#")]
+    listed = [
+        {"id": cid, "name": name.lstrip("#"), "is_channel": True}
+        for name, cid in channels.items()
+        if name.startswith("#")
+    ]
     return _page(listed, args, "channels")

@@ -19,13 +19,21 @@ LEADER, OPS = "leader-secret", "ops-secret"
 MEMBERS = {"ana": "ana-secret", "bo": "bo-secret"}
 
 
-def dashboard_app(engine: Engine, data_dir: Path, tokens: bool = True,
-                  temporal_address: str | None = None, **settings: object) -> FastAPI:
+def dashboard_app(
+    engine: Engine,
+    data_dir: Path,
+    tokens: bool = True,
+    temporal_address: str | None = None,
+    **settings: object,
+) -> FastAPI:
     """The real app on `engine`; with tokens, leader/ops/member tokens are configured."""
     config = Settings(
-        data_dir=data_dir, database_url=engine.url.render_as_string(hide_password=False),
-        leader_token=LEADER if tokens else None, ops_token=OPS if tokens else None,
-        temporal_address=temporal_address, **settings,
+        data_dir=data_dir,
+        database_url=engine.url.render_as_string(hide_password=False),
+        leader_token=LEADER if tokens else None,
+        ops_token=OPS if tokens else None,
+        temporal_address=temporal_address,
+        **settings,
     )
     app = create_app(Runtime(config, engine, make_sessionmaker(engine)))
     app.state.access = access_from_settings(config, MEMBERS if tokens else {})
@@ -40,8 +48,11 @@ def csrf_of(html: str) -> str:
 
 def sign_in(client: TestClient, token: str) -> None:
     page = client.get("/login")
-    response = client.post("/login", data={"token": token, "next": "/", "csrf_token":
-                                           csrf_of(page.text)}, follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={"token": token, "next": "/", "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text
 
 

@@ -16,8 +16,9 @@ from web.queries.assets import assets_report
 from web.queries.periods import PERIOD_KINDS, recent_periods
 
 
-def assets_page(request: Request, period: str = "month",
-                session: Session = Depends(get_session)) -> Response:
+def assets_page(
+    request: Request, period: str = "month", session: Session = Depends(get_session)
+) -> Response:
     user = require(request, "leader")
     if period not in PERIOD_KINDS:
         raise HTTPException(400, f"period must be one of {', '.join(PERIOD_KINDS)}")
@@ -25,15 +26,33 @@ def assets_page(request: Request, period: str = "month",
     periods = recent_periods(period, datetime.now(UTC).date())
     report = assets_report(session, periods, filters)
     labels = [f.period.label for f in report.flows]
-    chart = grouped_bars(labels, {"new value": [f.new_value for f in report.flows],
-                                  "lost value": [f.lost_value for f in report.flows]},
-                         "New vs lost customer value per period")
-    reasons_chart = horizontal_bars([(r.label, r.count) for r in report.reasons[:10]],
-                                    "Why customers left (coded rescue outcomes)", colour="#dc2626")
-    return render(request, "assets.html", {
-        "report": report, "period": period, "period_kinds": PERIOD_KINDS, "filters": filters,
-        "chart": chart, "reasons_chart": reasons_chart, "title": "Customers as assets",
-    }, user)
+    chart = grouped_bars(
+        labels,
+        {
+            "new value": [f.new_value for f in report.flows],
+            "lost value": [f.lost_value for f in report.flows],
+        },
+        "New vs lost customer value per period",
+    )
+    reasons_chart = horizontal_bars(
+        [(r.label, r.count) for r in report.reasons[:10]],
+        "Why customers left (coded rescue outcomes)",
+        colour="#dc2626",
+    )
+    return render(
+        request,
+        "assets.html",
+        {
+            "report": report,
+            "period": period,
+            "period_kinds": PERIOD_KINDS,
+            "filters": filters,
+            "chart": chart,
+            "reasons_chart": reasons_chart,
+            "title": "Customers as assets",
+        },
+        user,
+    )
 
 
 def register(app: FastAPI) -> None:

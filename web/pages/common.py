@@ -41,17 +41,28 @@ def filters_from(request: Request) -> Filters:
     return Filters(segment=params.get("segment") or None, team=params.get("team") or None)
 
 
-def render(request: Request, template: str, context: dict[str, object],
-           user: User | None = None, status_code: int = 200) -> Response:
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, object],
+    user: User | None = None,
+    status_code: int = 200,
+) -> Response:
     """A page with the layout's user badge, local-admin banner and a CSRF token for forms."""
     user = user or current_user(request)
     seed = csrf_seed(request)
     new_seed = None if seed else secrets.token_urlsafe(24)
     runtime = request.app.state.runtime
     response = templates().TemplateResponse(
-        request, template,
-        {**context, "user": user, "csrf": csrf_token(request, seed or new_seed),
-         "slack_enabled": runtime.settings.slack_enabled(), "path": request.url.path},
+        request,
+        template,
+        {
+            **context,
+            "user": user,
+            "csrf": csrf_token(request, seed or new_seed),
+            "slack_enabled": runtime.settings.slack_enabled(),
+            "path": request.url.path,
+        },
         status_code=status_code,
     )
     if new_seed:
@@ -68,8 +79,12 @@ async def _html_errors(request: Request, exc: Exception) -> Response:
         return await http_exception_handler(request, exc)
     if exc.status_code == 401:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    return render(request, "error.html", {"status": exc.status_code, "detail": exc.detail},
-                  status_code=exc.status_code)
+    return render(
+        request,
+        "error.html",
+        {"status": exc.status_code, "detail": exc.detail},
+        status_code=exc.status_code,
+    )
 
 
 def register_error_pages(app: FastAPI) -> None:

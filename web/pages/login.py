@@ -17,19 +17,28 @@ def login_form(request: Request, next: str = "/") -> Response:
     return render(request, "login.html", {"next": _safe_next(next), "error": None})
 
 
-def login(request: Request, token: str = Form(""), next: str = Form("/"),
-          csrf_token: str = Form("")) -> Response:
+def login(
+    request: Request, token: str = Form(""), next: str = Form("/"), csrf_token: str = Form("")
+) -> Response:
     check_csrf(request, csrf_token)
     access = get_access(request)
     user = access.login(token.strip())
     if user is None:
-        return render(request, "login.html", {"next": _safe_next(next),
-                                              "error": "That token is not valid."},
-                      status_code=401)
+        return render(
+            request,
+            "login.html",
+            {"next": _safe_next(next), "error": "That token is not valid."},
+            status_code=401,
+        )
     target = "/tasks" if user.roles == frozenset({"member"}) and next == "/" else next
     response = RedirectResponse(_safe_next(target), status_code=303)
-    response.set_cookie(SESSION_COOKIE, access.session_cookie(user), httponly=True,
-                        samesite="strict", max_age=SESSION_SECONDS)
+    response.set_cookie(
+        SESSION_COOKIE,
+        access.session_cookie(user),
+        httponly=True,
+        samesite="strict",
+        max_age=SESSION_SECONDS,
+    )
     return response
 
 

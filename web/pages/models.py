@@ -20,14 +20,23 @@ from web.pages.common import render
 from web.queries.models import category_choices, model_views, review_queue
 
 
-def models_page(request: Request, session: Session = Depends(get_session),
-                notice: str = "", error: str = "") -> Response:
+def models_page(
+    request: Request, session: Session = Depends(get_session), notice: str = "", error: str = ""
+) -> Response:
     user = require(request, "ops")
-    return render(request, "models.html", {
-        "views": model_views(session), "queue": review_queue(session),
-        "choices": category_choices(session), "notice": notice, "error": error,
-        "title": "Models and review",
-    }, user)
+    return render(
+        request,
+        "models.html",
+        {
+            "views": model_views(session),
+            "queue": review_queue(session),
+            "choices": category_choices(session),
+            "notice": notice,
+            "error": error,
+            "title": "Models and review",
+        },
+        user,
+    )
 
 
 def _back(notice: str = "", error: str = "") -> Response:
@@ -35,8 +44,13 @@ def _back(notice: str = "", error: str = "") -> Response:
     return RedirectResponse(f"/ops/models?{query}", status_code=303)
 
 
-def relabel(request: Request, item_id: int = Form(...), category_id: str = Form(...),
-            csrf_token: str = Form(""), session: Session = Depends(get_session)) -> Response:
+def relabel(
+    request: Request,
+    item_id: int = Form(...),
+    category_id: str = Form(...),
+    csrf_token: str = Form(""),
+    session: Session = Depends(get_session),
+) -> Response:
     user = require(request, "ops")
     check_csrf(request, csrf_token)
     try:
@@ -47,8 +61,13 @@ def relabel(request: Request, item_id: int = Form(...), category_id: str = Form(
     return _back(notice=f"Item {item_id} relabelled as {category_id}.")
 
 
-def confirm_page(request: Request, action: str, version_id: int | None = None,
-                 kind: str = "", session: Session = Depends(get_session)) -> Response:
+def confirm_page(
+    request: Request,
+    action: str,
+    version_id: int | None = None,
+    kind: str = "",
+    session: Session = Depends(get_session),
+) -> Response:
     """Promote and rollback change what classifies every new message: ask first."""
     user = require(request, "ops")
     if action not in ("promote", "rollback"):
@@ -57,15 +76,32 @@ def confirm_page(request: Request, action: str, version_id: int | None = None,
     if action == "promote" and target is None:
         raise HTTPException(404, f"No model version with id {version_id}.")
     kind = target.kind if target else kind
-    live = session.scalar(select(ModelVersion).where(ModelVersion.kind == kind,
-                                                     ModelVersion.status == "live"))
-    return render(request, "confirm.html", {"action": action, "target": target, "kind": kind,
-                                            "live": live, "title": f"Confirm {action}"}, user)
+    live = session.scalar(
+        select(ModelVersion).where(ModelVersion.kind == kind, ModelVersion.status == "live")
+    )
+    return render(
+        request,
+        "confirm.html",
+        {
+            "action": action,
+            "target": target,
+            "kind": kind,
+            "live": live,
+            "title": f"Confirm {action}",
+        },
+        user,
+    )
 
 
-def do_action(request: Request, action: str, version_id: int | None = Form(None),
-              kind: str = Form(""), confirm: str = Form(""), csrf_token: str = Form(""),
-              session: Session = Depends(get_session)) -> Response:
+def do_action(
+    request: Request,
+    action: str,
+    version_id: int | None = Form(None),
+    kind: str = Form(""),
+    confirm: str = Form(""),
+    csrf_token: str = Form(""),
+    session: Session = Depends(get_session),
+) -> Response:
     require(request, "ops")
     check_csrf(request, csrf_token)
     if confirm != "yes":

@@ -41,17 +41,32 @@ def _visible_to(user: User) -> str | None:
     return None if user.local_admin or not user.has("member") else user.handle
 
 
-def tasks_page(request: Request, session: Session = Depends(get_session), notice: str = "",
-               error: str = "", task: int | None = None) -> Response:
+def tasks_page(
+    request: Request,
+    session: Session = Depends(get_session),
+    notice: str = "",
+    error: str = "",
+    task: int | None = None,
+) -> Response:
     user = require(request, "member", "leader")
     outbox = request.app.state.runtime.settings.data_dir / "outbox"
-    return render(request, "tasks.html", {
-        "tasks": open_tasks(session, _visible_to(user)), "outcomes": OUTCOMES,
-        "notice": notice, "error": error, "error_task": task,
-        "can_act": user.has("member"), "categories": category_choices(session), "title": "Tasks",
-        "digests": stored_digests(outbox) if user.has("leader") else None,
-        "mrkdwn": mrkdwn_html,
-    }, user)
+    return render(
+        request,
+        "tasks.html",
+        {
+            "tasks": open_tasks(session, _visible_to(user)),
+            "outcomes": OUTCOMES,
+            "notice": notice,
+            "error": error,
+            "error_task": task,
+            "can_act": user.has("member"),
+            "categories": category_choices(session),
+            "title": "Tasks",
+            "digests": stored_digests(outbox) if user.has("leader") else None,
+            "mrkdwn": mrkdwn_html,
+        },
+        user,
+    )
 
 
 def _back(notice: str = "", error: str = "", task: int | None = None) -> Response:
@@ -66,8 +81,9 @@ def _error_text(exc: Exception) -> str:
     return str(getattr(cause, "message", None) or cause or exc)
 
 
-async def task_action(message_id: int, action: str, request: Request,
-                      session: Session = Depends(get_session)) -> Response:
+async def task_action(
+    message_id: int, action: str, request: Request, session: Session = Depends(get_session)
+) -> Response:
     user = require(request, "member")
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token", "")))
@@ -94,17 +110,21 @@ async def task_action(message_id: int, action: str, request: Request,
     return _back(notice=f"{action} sent for {case.workflow_id}.")
 
 
-def _update_for(action: str, actor: str, message: TaskMessage,
-                form: object) -> tuple[str, object]:
+def _update_for(action: str, actor: str, message: TaskMessage, form: object) -> tuple[str, object]:
     """Build the Update from the form; raises ValueError with a message for the page."""
     get = form.get  # type: ignore[attr-defined]
     if action == "claim":
         return UPDATE_CLAIM, ClaimRequest(actor=actor)
     if action == "step":
-        fields = {k[len("field:"):]: str(v) for k, v in form.items()  # type: ignore[attr-defined]
-                  if k.startswith("field:") and str(v).strip()}
+        fields = {
+            k[len("field:") :]: str(v)
+            for k, v in form.items()  # type: ignore[attr-defined]
+            if k.startswith("field:") and str(v).strip()
+        }
         return UPDATE_LOG_STEP, StepRequest(
-            actor=actor, step=message.step or "", fields=fields,
+            actor=actor,
+            step=message.step or "",
+            fields=fields,
             offers_made=[str(v) for v in form.getlist("offers_made")],  # type: ignore[attr-defined]
             offers_accepted=[str(v) for v in form.getlist("offers_accepted")],  # type: ignore[attr-defined]
         )
@@ -118,9 +138,14 @@ def _update_for(action: str, actor: str, message: TaskMessage,
         except ValueError as exc:
             raise ValueError("value saved and follow-up days must be numbers") from exc
         return UPDATE_OUTCOME, OutcomeRequest(
-            actor=actor, outcome=outcome, reason=str(get("reason") or ""), value_saved=saved,
-            follow_up=str(get("follow_up") or ""), follow_up_due_days=due,
-            lost_category_id=str(get("lost_category_id") or "") or None)
+            actor=actor,
+            outcome=outcome,
+            reason=str(get("reason") or ""),
+            value_saved=saved,
+            follow_up=str(get("follow_up") or ""),
+            follow_up_due_days=due,
+            lost_category_id=str(get("lost_category_id") or "") or None,
+        )
     raise ValueError(f"unknown action {action!r}")
 
 

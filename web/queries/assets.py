@@ -75,9 +75,14 @@ def _filtered(query: Select[Any], filters: Filters) -> Select[Any]:
     return query
 
 
-def _by_day(session: Session, day_column: InstrumentedAttribute[Any],
-            extra: list[ColumnElement[bool]], filters: Filters,
-            start: date, end: date) -> list[tuple[date, str, int, float]]:
+def _by_day(
+    session: Session,
+    day_column: InstrumentedAttribute[Any],
+    extra: list[ColumnElement[bool]],
+    filters: Filters,
+    start: date,
+    end: date,
+) -> list[tuple[date, str, int, float]]:
     """(day, status, count, value) rows in [start, end): one covering-index range scan.
     Status is grouped only when `extra` filters on it (the lost flow's index holds it)."""
     keys = [day_column, Customer.status] if extra else [day_column]
@@ -98,14 +103,17 @@ def _bucket(rows: list[tuple[date, str, int, float]], period: Period) -> tuple[i
 def _lost_cases(columns: list[Any], start: date, end: date, filters: Filters) -> Select[Any]:
     """Lost rescue cases closed in [start, end), filtered like the customers."""
     query = select(*columns).where(
-        RescueCase.status == "lost", RescueCase.closed_at >= day_start(start),
-        RescueCase.closed_at < day_start(end))
+        RescueCase.status == "lost",
+        RescueCase.closed_at >= day_start(start),
+        RescueCase.closed_at < day_start(end),
+    )
     # The case's team is the customer's team when it opened: no join needed for it.
     if filters.team:
         query = query.where(RescueCase.team == filters.team)
     if filters.segment:
         query = query.join(Customer, Customer.id == RescueCase.customer_id).where(
-            Customer.segment == filters.segment)
+            Customer.segment == filters.segment
+        )
     return query
 
 
@@ -113,8 +121,14 @@ def assets_report(session: Session, periods: list[Period], filters: Filters) -> 
     """New vs lost per period (GROUP BY day in SQL, bucketed here) and coded reasons."""
     start, end = periods[0].start, periods[-1].end
     new_days = _by_day(session, Customer.start_date, [], filters, start, end)
-    lost_days = _by_day(session, Customer.status_changed_on,
-                        [Customer.status.in_(LOST_STATUSES)], filters, start, end)
+    lost_days = _by_day(
+        session,
+        Customer.status_changed_on,
+        [Customer.status.in_(LOST_STATUSES)],
+        filters,
+        start,
+        end,
+    )
     flows = [PeriodFlow(p, *_bucket(new_days, p), *_bucket(lost_days, p)) for p in periods]
     by_status: dict[str, int] = defaultdict(int)
     for _, status, count, _ in lost_days:
@@ -122,9 +136,15 @@ def assets_report(session: Session, periods: list[Period], filters: Filters) -> 
 
     # Group the lost cases first (covering index), then name the few categories.
     lost_q = _lost_cases(
-        [RescueCase.lost_category_id.label("category_id"), func.count().label("n"),
-         func.coalesce(func.sum(RescueCase.value_at_risk), 0.0).label("value")],
-        start, end, filters).group_by(RescueCase.lost_category_id)
+        [
+            RescueCase.lost_category_id.label("category_id"),
+            func.count().label("n"),
+            func.coalesce(func.sum(RescueCase.value_at_risk), 0.0).label("value"),
+        ],
+        start,
+        end,
+        filters,
+    ).group_by(RescueCase.lost_category_id)
     lost = lost_q.subquery()
     reason_q = (
         select(lost.c.category_id, Category.name, JourneyStage.name, lost.c.n, lost.c.value)
@@ -140,17 +160,25 @@ def assets_report(session: Session, periods: list[Period], filters: Filters) -> 
         stage_totals[stage][0] += int(count)
         stage_totals[stage][1] += float(value)
     reasons.sort(key=lambda r: (-r.count, r.label))
-    stages = sorted((Reason(s, s, int(c), v) for s, (c, v) in stage_totals.items()),
-                    key=lambda r: (-r.count, r.label))
-    stated_q = _lost_cases([RescueCase.outcome_reason, func.count().label("n")], start, end,
-                           filters).where(RescueCase.outcome_reason.is_not(None))
-    stated = session.execute(stated_q.group_by(RescueCase.outcome_reason)
-                             .order_by(func.count().desc(), RescueCase.outcome_reason)
-                             .limit(TOP_STATED)).all()
+    stages = sorted(
+        (Reason(s, s, int(c), v) for s, (c, v) in stage_totals.items()),
+        key=lambda r: (-r.count, r.label),
+    )
+    stated_q = _lost_cases(
+        [RescueCase.outcome_reason, func.count().label("n")], start, end, filters
+    ).where(RescueCase.outcome_reason.is_not(None))
+    stated = session.execute(
+        stated_q.group_by(RescueCase.outcome_reason)
+        .order_by(func.count().desc(), RescueCase.outcome_reason)
+        .limit(TOP_STATED)
+    ).all()
     coded = sum(r.count for r in reasons if r.label != "not coded")
     lost_total = sum(f.lost_count for f in flows)
     return AssetsReport(
-        flows=flows, reasons=reasons, stages=stages, by_status=dict(by_status),
+        flows=flows,
+        reasons=reasons,
+        stages=stages,
+        by_status=dict(by_status),
         uncoded_lost=max(lost_total - coded, 0),
         stated=[(redact_text(str(text))[:200], int(n)) for text, n in stated],
         segments=distinct_values(session, Customer.segment),

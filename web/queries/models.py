@@ -46,21 +46,33 @@ def scores_from_card(card: dict[str, object]) -> list[CategoryScore]:
     """Per-category scores from the card: a {label: {precision, recall, f1, support}} map
     (sklearn's classification_report(output_dict=True) shape) or a list of such dicts."""
     card = _evaluation(card)
-    report = next((card[k] for k in ("per_category", "per_class", "classification_report",
-                                     "report") if k in card), None)
+    report = next(
+        (
+            card[k]
+            for k in ("per_category", "per_class", "classification_report", "report")
+            if k in card
+        ),
+        None,
+    )
     if isinstance(report, list):
-        report = {str(r.get("category") or r.get("label")): r for r in report
-                  if isinstance(r, dict)}
+        report = {
+            str(r.get("category") or r.get("label")): r for r in report if isinstance(r, dict)
+        }
     if not isinstance(report, dict):
         return []
     scores = []
     for label, row in report.items():
         if label in _SUMMARY_ROWS or not isinstance(row, dict):
             continue
-        scores.append(CategoryScore(str(label), _num(row.get("precision")),
-                                    _num(row.get("recall")),
-                                    _num(row.get("f1", row.get("f1-score", row.get("f1_score")))),
-                                    int(_num(row.get("support")))))
+        scores.append(
+            CategoryScore(
+                str(label),
+                _num(row.get("precision")),
+                _num(row.get("recall")),
+                _num(row.get("f1", row.get("f1-score", row.get("f1_score")))),
+                int(_num(row.get("support"))),
+            )
+        )
     return sorted(scores, key=lambda s: s.label)
 
 
@@ -77,26 +89,35 @@ def confusion_from_card(card: dict[str, object]) -> tuple[list[str], list[list[i
 
 
 def model_views(session: Session) -> list[ModelView]:
-    rows = session.scalars(select(ModelVersion).order_by(ModelVersion.kind,
-                                                         ModelVersion.created_at.desc()))
+    rows = session.scalars(
+        select(ModelVersion).order_by(ModelVersion.kind, ModelVersion.created_at.desc())
+    )
     views = []
     for row in rows:
         card = row.card or {}
         labels, matrix = confusion_from_card(card)
-        summary = {k: v for k, v in {**card, **_evaluation(card)}.items()
-                   if isinstance(v, int | float) or k in ("method", "taxonomy_version")}
+        summary = {
+            k: v
+            for k, v in {**card, **_evaluation(card)}.items()
+            if isinstance(v, int | float) or k in ("method", "taxonomy_version")
+        }
         views.append(ModelView(row, scores_from_card(card), labels, matrix, summary))
     return views
 
 
 def review_queue(session: Session) -> list[FeedbackItem]:
-    return list(session.scalars(
-        select(FeedbackItem).where(FeedbackItem.needs_review.is_(True),
-                                   FeedbackItem.reviewed_label.is_(None))
-        .order_by(FeedbackItem.confidence, FeedbackItem.id).limit(REVIEW_SHOWN)))
+    return list(
+        session.scalars(
+            select(FeedbackItem)
+            .where(FeedbackItem.needs_review.is_(True), FeedbackItem.reviewed_label.is_(None))
+            .order_by(FeedbackItem.confidence, FeedbackItem.id)
+            .limit(REVIEW_SHOWN)
+        )
+    )
 
 
 def category_choices(session: Session) -> list[tuple[str, str]]:
-    rows = session.execute(select(Category.id, Category.name)
-                           .where(Category.retired.is_(False)).order_by(Category.id))
+    rows = session.execute(
+        select(Category.id, Category.name).where(Category.retired.is_(False)).order_by(Category.id)
+    )
     return [(str(i), str(n)) for i, n in rows]

@@ -67,9 +67,11 @@ def _funnel(session: Session, since: datetime, filters: Filters) -> list[int]:
     step) index for the cases in the window. A plain count is a count of cases: the workflow's
     validators accept a claim once and each step only as the next one, so a case has at most
     one such line per step (COUNT(DISTINCT) would cost a temp B-tree at 100k cases)."""
-    query = (select(RescueEvent.kind, RescueEvent.step, func.count())
-             .where(RescueEvent.kind.in_(CLAIM_EVENT_KINDS + STEP_EVENT_KINDS))
-             .group_by(RescueEvent.kind, RescueEvent.step))
+    query = (
+        select(RescueEvent.kind, RescueEvent.step, func.count())
+        .where(RescueEvent.kind.in_(CLAIM_EVENT_KINDS + STEP_EVENT_KINDS))
+        .group_by(RescueEvent.kind, RescueEvent.step)
+    )
     if filters.segment:
         # The segment needs each case's customer: list the window's cases once, then read the
         # events in (kind, step) order against that list. `+ 0` keeps SQLite from turning the
@@ -77,8 +79,7 @@ def _funnel(session: Session, since: datetime, filters: Filters) -> list[int]:
         in_window = _cases(select(RescueCase.id), since, filters)
         query = query.where((RescueEvent.case_id + 0).in_(in_window))
     else:
-        query = _cases(query.join(RescueCase, RescueCase.id == RescueEvent.case_id),
-                       since, filters)
+        query = _cases(query.join(RescueCase, RescueCase.id == RescueEvent.case_id), since, filters)
     reached: dict[str, int] = defaultdict(int)
     for kind, step, count in session.execute(query):
         reached["claim" if kind in CLAIM_EVENT_KINDS else str(step)] += int(count)
@@ -95,45 +96,69 @@ def hours_between(session: Session, start: object, end: object) -> object:
 def _team_status(session: Session, since: datetime, filters: Filters) -> list[Row[Any]]:
     """Every case of the window by (team, status), sums beside: read in the order of
     ix_rescue_cases_team_status, so SQLite groups without a temp B-tree."""
-    query = _cases(select(
-        RescueCase.team, RescueCase.status, func.count().label("n"),
-        func.coalesce(func.sum(RescueCase.value_at_risk), 0.0).label("at_risk"),
-        func.coalesce(func.sum(RescueCase.value_saved), 0.0).label("saved"),
-        func.sum(hours_between(session, RescueCase.opened_at, RescueCase.first_contact_at)
-                 ).label("contact_hours"),
-        func.count(RescueCase.first_contact_at).label("contacted"),
-    ), since, filters).group_by(RescueCase.team, RescueCase.status)
+    query = _cases(
+        select(
+            RescueCase.team,
+            RescueCase.status,
+            func.count().label("n"),
+            func.coalesce(func.sum(RescueCase.value_at_risk), 0.0).label("at_risk"),
+            func.coalesce(func.sum(RescueCase.value_saved), 0.0).label("saved"),
+            func.sum(
+                hours_between(session, RescueCase.opened_at, RescueCase.first_contact_at)
+            ).label("contact_hours"),
+            func.count(RescueCase.first_contact_at).label("contacted"),
+        ),
+        since,
+        filters,
+    ).group_by(RescueCase.team, RescueCase.status)
     return list(session.execute(query).all())
 
 
-def _open_groups(session: Session, now: datetime, since: datetime, filters: Filters,
-                 overdue_days: int) -> list[Row[Any]]:
+def _open_groups(
+    session: Session, now: datetime, since: datetime, filters: Filters, overdue_days: int
+) -> list[Row[Any]]:
     """Open cases of the window by team, owner, escalation and age bucket. Ages compare
     opened_at with bound instants (a range on the index, no date arithmetic per row)."""
+
     def before(days: int) -> Any:
         return literal(now - timedelta(days=days), UTCDateTime())
 
-    whens = [(RescueCase.opened_at > before(hi + 1), label)
-             for _, hi, label in AGE_BUCKETS if hi is not None]
+    whens = [
+        (RescueCase.opened_at > before(hi + 1), label)
+        for _, hi, label in AGE_BUCKETS
+        if hi is not None
+    ]
     overdue = case((RescueCase.opened_at < before(overdue_days), 1), else_=0)
     # Per-case values in a subquery, grouped outside: PostgreSQL cannot match a GROUP BY
     # expression that holds bound parameters (the age bucket) to the same select expression.
-    rows = _cases(select(
-        RescueCase.team.label("team"), RescueCase.assignee.label("owner"),
-        RescueCase.escalated.label("escalated"),
-        case(*whens, else_=AGE_BUCKETS[-1][2]).label("bucket"),
-        RescueCase.value_at_risk.label("at_risk"), overdue.label("overdue"),
-    ).where(RescueCase.status == "open"), since, filters).subquery()
+    rows = _cases(
+        select(
+            RescueCase.team.label("team"),
+            RescueCase.assignee.label("owner"),
+            RescueCase.escalated.label("escalated"),
+            case(*whens, else_=AGE_BUCKETS[-1][2]).label("bucket"),
+            RescueCase.value_at_risk.label("at_risk"),
+            overdue.label("overdue"),
+        ).where(RescueCase.status == "open"),
+        since,
+        filters,
+    ).subquery()
     keys = [rows.c.team, rows.c.owner, rows.c.escalated, rows.c.bucket]
-    return list(session.execute(select(
-        *keys, func.count().label("n"),
-        func.coalesce(func.sum(rows.c.at_risk), 0.0).label("at_risk"),
-        func.sum(rows.c.overdue).label("overdue"),
-    ).group_by(*keys)).all())
+    return list(
+        session.execute(
+            select(
+                *keys,
+                func.count().label("n"),
+                func.coalesce(func.sum(rows.c.at_risk), 0.0).label("at_risk"),
+                func.sum(rows.c.overdue).label("overdue"),
+            ).group_by(*keys)
+        ).all()
+    )
 
 
-def pipeline_report(session: Session, now: datetime, days: int, filters: Filters,
-                    overdue_days: int = 7) -> PipelineReport:
+def pipeline_report(
+    session: Session, now: datetime, days: int, filters: Filters, overdue_days: int = 7
+) -> PipelineReport:
     since = now - timedelta(days=days)
     counts = _funnel(session, since, filters)
     outcomes: dict[str, int] = defaultdict(int)
@@ -168,13 +193,17 @@ def pipeline_report(session: Session, now: datetime, days: int, filters: Filters
         funnel.append(FunnelStep(label, count, (count / base) if base else None))
     decided = sum(outcomes.get(s, 0) for s in CLOSED_STATUSES)
     return PipelineReport(
-        funnel=funnel, outcomes=dict(outcomes), open_cases=outcomes.get("open", 0),
+        funnel=funnel,
+        outcomes=dict(outcomes),
+        open_cases=outcomes.get("open", 0),
         save_rate=(outcomes.get("rescued", 0) / decided) if decided else None,
-        value_at_risk=at_risk, value_saved=saved,
+        value_at_risk=at_risk,
+        value_saved=saved,
         hours_to_first_contact=(contact_hours / contacted) if contacted else None,
         open_by_age=[(label, ages.get(label, 0)) for _, _, label in AGE_BUCKETS],
         open_by_team=[(t, int(c), float(v)) for t, (c, v) in sorted(by_team.items())],
         open_by_owner=[(t, o, c) for (t, o), c in sorted(by_owner.items())],
         team_outcomes=sorted((t, dict(s)) for t, s in team_status.items()),
-        overdue=overdue, escalated=escalated,
+        overdue=overdue,
+        escalated=escalated,
     )

@@ -43,7 +43,10 @@ class ReportCache:
 
 def rescue_marker(session: Session, now: datetime) -> tuple[object, ...]:
     """What changes whenever a pipeline number can: newest audit line, newest case, minute."""
-    events, cases = session.execute(select(
-        select(func.max(RescueEvent.id)).scalar_subquery(),
-        select(func.max(RescueCase.id)).scalar_subquery())).one()
+    events, cases = session.execute(
+        select(
+            select(func.max(RescueEvent.id)).scalar_subquery(),
+            select(func.max(RescueCase.id)).scalar_subquery(),
+        )
+    ).one()
     return events, cases, now.replace(second=0, microsecond=0)

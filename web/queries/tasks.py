@@ -36,8 +36,9 @@ class OpenTask:
         return (self.message.step or "") in STEPS
 
 
-def read_notice(data: dict[str, object]) -> tuple[list[str], list[FieldSpec],
-                                                 list[tuple[str, str]]]:
+def read_notice(
+    data: dict[str, object],
+) -> tuple[list[str], list[FieldSpec], list[tuple[str, str]]]:
     """Lines, fields and offers of a stored TaskNotice (its asdict form)."""
     lines = [str(data.get("headline") or "")]
     for title, key in (("Why flagged", "reasons"), ("Recent complaints", "recent_complaints")):
@@ -46,10 +47,16 @@ def read_notice(data: dict[str, object]) -> tuple[list[str], list[FieldSpec],
             lines.append(f"{title}: " + "; ".join(items))
     if data.get("script"):
         lines.append(str(data["script"]))
-    fields = [FieldSpec(**f) for f in data.get("fields") or []  # type: ignore[attr-defined]
-              if isinstance(f, dict)]
-    offers = [(str(o.get("id")), str(o.get("label"))) for o in data.get("offers") or []  # type: ignore[attr-defined]
-              if isinstance(o, dict)]
+    fields = [
+        FieldSpec(**f)
+        for f in data.get("fields") or []  # type: ignore[attr-defined]
+        if isinstance(f, dict)
+    ]
+    offers = [
+        (str(o.get("id")), str(o.get("label")))
+        for o in data.get("offers") or []  # type: ignore[attr-defined]
+        if isinstance(o, dict)
+    ]
     return [line for line in lines if line], fields, offers
 
 

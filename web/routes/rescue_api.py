@@ -65,6 +65,8 @@ async def start_rescue(
 
 def register(app: FastAPI) -> None:
     app.post(
-        "/api/v1/rescues", tags=["rescues"], dependencies=[Depends(require_api_token)],
+        "/api/v1/rescues",
+        tags=["rescues"],
+        dependencies=[Depends(require_api_token)],
         status_code=201,
     )(start_rescue)

@@ -26,11 +26,14 @@ DIGEST_CRON = "0 8 * * MON"  # Monday 08:00 UTC: the week just ended
 digest_app = typer.Typer(help="The weekly Customer Room digest for leaders (Slack or outbox).")
 
 
-def digest_schedule(settings: Settings, cron: str = DIGEST_CRON,
-                    task_queue: str | None = None) -> Schedule:
+def digest_schedule(
+    settings: Settings, cron: str = DIGEST_CRON, task_queue: str | None = None
+) -> Schedule:
     return Schedule(
         action=ScheduleActionStartWorkflow(
-            DigestWorkflow.run, DigestInput(), id=DIGEST_WORKFLOW_ID,
+            DigestWorkflow.run,
+            DigestInput(),
+            id=DIGEST_WORKFLOW_ID,
             task_queue=task_queue or settings.task_queue,
         ),
         spec=ScheduleSpec(cron_expressions=[cron]),
@@ -38,16 +41,21 @@ def digest_schedule(settings: Settings, cron: str = DIGEST_CRON,
     )
 
 
-async def ensure_digest_schedule(client: Client, settings: Settings, cron: str = DIGEST_CRON,
-                                 schedule_id: str = DIGEST_SCHEDULE_ID,
-                                 task_queue: str | None = None) -> str:
+async def ensure_digest_schedule(
+    client: Client,
+    settings: Settings,
+    cron: str = DIGEST_CRON,
+    schedule_id: str = DIGEST_SCHEDULE_ID,
+    task_queue: str | None = None,
+) -> str:
     """Create the weekly schedule, or update it to the current settings: "created"/"updated"."""
     return await upsert_schedule(client, schedule_id, digest_schedule(settings, cron, task_queue))
 
 
 @digest_app.command("schedule")
-def schedule(cron: Annotated[str, typer.Option(help="When to send (cron, UTC).")] = DIGEST_CRON
-             ) -> None:
+def schedule(
+    cron: Annotated[str, typer.Option(help="When to send (cron, UTC).")] = DIGEST_CRON,
+) -> None:
     """Create or update the weekly digest schedule."""
     settings = get_settings()
 
@@ -65,8 +73,11 @@ def now(days: Annotated[int, typer.Option(help="Days the digest covers.")] = 7) 
     async def run() -> str:
         client = await connect(settings)
         delivery = await client.execute_workflow(
-            DigestWorkflow.run, DigestInput(days=days), id=f"{DIGEST_WORKFLOW_ID}-now",
-            task_queue=settings.task_queue)
+            DigestWorkflow.run,
+            DigestInput(days=days),
+            id=f"{DIGEST_WORKFLOW_ID}-now",
+            task_queue=settings.task_queue,
+        )
         return f"digest {delivery.status}: {delivery.where}"
 
     typer.echo(asyncio.run(run()))

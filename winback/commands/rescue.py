@@ -148,7 +148,8 @@ def outcome(
 
 @rescue_app.command("reschedule")
 def reschedule(
-    workflow_id: WorkflowId, actor: Actor,
+    workflow_id: WorkflowId,
+    actor: Actor,
     days: Annotated[float, typer.Option(help="Snooze reminders for this many days.")],
 ) -> None:
     """The customer asked to talk later: hold reminders and escalation until then."""
@@ -157,7 +158,8 @@ def reschedule(
 
 @rescue_app.command("escalate")
 def escalate(
-    workflow_id: WorkflowId, actor: Actor,
+    workflow_id: WorkflowId,
+    actor: Actor,
     note: Annotated[str, typer.Option(help="What the lead should know.")] = "",
 ) -> None:
     """Hand the rescue up to the team lead."""
@@ -188,8 +190,12 @@ def tasks(
     table = Table("workflow", "kind", "step", "for", "customer", "value at risk", "headline")
     for row in rows:
         table.add_row(
-            row.workflow_id, row.kind, row.step or "", row.recipient or "",
-            f"{row.customer_name} ({row.customer_external_id})", f"{row.value_at_risk:,.0f}",
+            row.workflow_id,
+            row.kind,
+            row.step or "",
+            row.recipient or "",
+            f"{row.customer_name} ({row.customer_external_id})",
+            f"{row.value_at_risk:,.0f}",
             row.headline,
         )
     Console(width=200).print(table)
