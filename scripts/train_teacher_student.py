@@ -50,6 +50,7 @@ def student_options(args: argparse.Namespace) -> StudentOptions:
         embedding_weight=args.embedding_weight,
         hidden=args.hidden,
         dropout=args.dropout,
+        conv_channels=args.conv,
     )
 
 
@@ -165,6 +166,12 @@ def main() -> None:
         "--hidden", type=int, default=0, help="soft student's ReLU units beside the linear layer"
     )
     parser.add_argument("--dropout", type=float, default=0.2, help="on the hidden layer")
+    parser.add_argument(
+        "--conv",
+        type=int,
+        default=0,
+        help="soft student: filters of a width-3 convolution over the token vectors (0 = none)",
+    )
     args = parser.parse_args()
 
     rows = read_labelled_csv(args.data, args.text_col, args.label_col)

@@ -61,8 +61,12 @@ class StaticEmbedder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One row per text; a text with no known tokens gets a zero row."""
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, ids in enumerate(self.token_ids(texts)):
+        return self.embed_token_ids(self.token_ids(texts))
+
+    def embed_token_ids(self, token_ids: Sequence[Sequence[int]]) -> np.ndarray:
+        """As embed, from token_ids(texts) already made (tokenizing is most of the cost)."""
+        out = np.zeros((len(token_ids), self.dim), dtype=np.float32)
+        for row, ids in enumerate(token_ids):
             if ids:
                 out[row] = self.vectors[ids].mean(axis=0)
         norms = np.linalg.norm(out, axis=1, keepdims=True)

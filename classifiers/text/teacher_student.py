@@ -29,6 +29,7 @@ from classifiers.text.blend import EmbeddingBlendModel, _load_trusted
 from classifiers.text.features import build_features, text_views
 from classifiers.text.model import ModelFileError
 from classifiers.text.static_embeddings import StaticEmbedder
+from classifiers.text.student_cnn import CONV_KEYS, ConvLayerWeights, fit_wide_conv
 from classifiers.text.student_hidden import DEEP_KEYS, HiddenLayerWeights, fit_wide_deep
 
 STUDENT_FILES = ("features.skops", "weights.npz", "student.json")
@@ -55,10 +56,15 @@ class BlendFeatures:
     def transform(self, texts: Sequence[str], fit: bool = False) -> sparse.csr_matrix:
         return self.transform_views(text_views(texts), fit)
 
-    def transform_views(self, views: Any, fit: bool = False) -> sparse.csr_matrix:
-        """As transform, from text_views(texts) already made (CategoryModel makes them once)."""
+    def transform_views(
+        self, views: Any, fit: bool = False, token_ids: list[list[int]] | None = None
+    ) -> sparse.csr_matrix:
+        """As transform, from text_views(texts) already made (CategoryModel makes them once),
+        and the embedder's token_ids of the same texts if the caller needs them too."""
         tfidf = self.tfidf_.fit_transform(views) if fit else self.tfidf_.transform(views)
-        dense = self.embedder.embed(views["raw"].tolist()) * np.float32(self.embedding_weight)
+        if token_ids is None:
+            token_ids = self.embedder.token_ids(views["raw"].tolist())
+        dense = self.embedder.embed_token_ids(token_ids) * np.float32(self.embedding_weight)
         return sparse.hstack([tfidf, sparse.csr_matrix(dense)], format="csr")
 
 
@@ -74,7 +80,8 @@ class StudentOptions:
     threads: int = 2
     seed: int = 0
     hidden: int = 0  # units of the optional ReLU layer beside the linear one (0 = linear only)
-    dropout: float = 0.2  # on the hidden layer, while training
+    dropout: float = 0.2  # on the hidden layer (or the convolution's output), while training
+    conv_channels: int = 0  # filters of the optional convolution over token vectors (0 = none)
 
 
 class SoftLinearStudent:
@@ -87,6 +94,8 @@ class SoftLinearStudent:
         self.coef_: np.ndarray | None = None
         self.intercept_: np.ndarray | None = None
         self.deep_: HiddenLayerWeights | None = None
+        self.conv_: ConvLayerWeights | None = None
+        self._taps: list[np.ndarray] = []  # the convolution's per-token lookup tables
 
     def targets(
         self, labels: Sequence[str], train_logits: np.ndarray, variant_logits: np.ndarray
@@ -119,6 +128,24 @@ class SoftLinearStudent:
         self.classes_ = [str(c) for c in classes]
         everything = list(texts) + list(variants)
         matrix = self.features.fit_transform(everything).astype(np.float32)
+        if opts.conv_channels > 0:
+            if opts.hidden > 0:
+                raise ValueError("a hidden layer and a convolution cannot be combined")
+            embedder = self.features.embedder
+            self.coef_, self.intercept_, self.conv_ = fit_wide_conv(
+                matrix,
+                embedder.token_ids(everything),
+                embedder.vectors,
+                self.targets(labels, train_logits, variant_logits),
+                opts.conv_channels,
+                opts.dropout,
+                opts.epochs,
+                opts.batch_size,
+                opts.learning_rate,
+                opts.seed,
+            )
+            self._taps = self.conv_.taps(embedder.vectors)
+            return self
         if opts.hidden > 0:
             self.coef_, self.intercept_, self.deep_ = fit_wide_deep(
                 matrix,
@@ -157,10 +184,13 @@ class SoftLinearStudent:
     def decision_scores_views(self, views: Any) -> np.ndarray:
         if self.coef_ is None or self.intercept_ is None:
             raise ValueError("SoftLinearStudent is not fitted; call fit()")
-        matrix = self.features.transform_views(views)
+        token_ids = self.features.embedder.token_ids(views["raw"].tolist())
+        matrix = self.features.transform_views(views, token_ids=token_ids)
         scores = np.asarray(matrix @ self.coef_) + self.intercept_
         if self.deep_ is not None:
             scores += self.deep_.scores(matrix)
+        if self.conv_ is not None:
+            scores += self.conv_.scores(token_ids, self._taps)
         return scores
 
     def predict(self, texts: Sequence[str]) -> list[str]:
@@ -172,7 +202,10 @@ class SoftLinearStudent:
         directory.mkdir(parents=True, exist_ok=True)
         sio.dump(self.features.tfidf_, directory / "features.skops")
         weights = directory / "weights.npz"
-        if self.deep_ is None:
+        if self.conv_ is not None:
+            arrays = {"coef": self.coef_, "intercept": self.intercept_, **self.conv_.arrays()}
+            np.savez(weights, **arrays)  # type: ignore[arg-type]
+        elif self.deep_ is None:
             np.savez(weights, coef=self.coef_, intercept=self.intercept_)
         else:
             deep = self.deep_
@@ -204,6 +237,9 @@ class SoftLinearStudent:
             student.coef_, student.intercept_ = weights["coef"], weights["intercept"]
             if student.options.hidden > 0:
                 student.deep_ = HiddenLayerWeights(*(weights[key] for key in DEEP_KEYS))
+            if student.options.conv_channels > 0:
+                student.conv_ = ConvLayerWeights.from_arrays({k: weights[k] for k in CONV_KEYS})
+                student._taps = student.conv_.taps(student.features.embedder.vectors)
         student.classes_ = [str(c) for c in config["classes"]]
         return student
 

@@ -58,19 +58,24 @@ def test_teacher_logits_are_one_row_per_text_and_reload_identically(
     assert np.allclose(reloaded.logits(texts), logits, atol=1e-5)
 
 
-@pytest.mark.parametrize("hidden", [0, 8], ids=["linear", "hidden-layer"])
+@pytest.mark.parametrize(
+    ("hidden", "conv"), [(0, 0), (8, 0), (0, 8)], ids=["linear", "hidden-layer", "convolution"]
+)
 def test_soft_student_learns_from_teacher_and_reloads_identically(
     teacher: TeacherClassifier,
     rows: dict[str, tuple[list[str], list[str]]],
     tmp_path: Path,
     hidden: int,
+    conv: int,
 ) -> None:
     train_texts, train_labels = rows["train"]
     tokenizer = word_tokenizer(train_texts)
     vectors = np.random.default_rng(0).normal(size=(tokenizer.get_vocab_size(), 16))
     embedder = StaticEmbedder(tokenizer, vectors.astype(np.float32))
     variants = augment(train_texts, 2, seed=0)
-    options = StudentOptions(epochs=20, learning_rate=2e-2, threads=1, hidden=hidden)
+    options = StudentOptions(
+        epochs=20, learning_rate=2e-2, threads=1, hidden=hidden, conv_channels=conv
+    )
     student = SoftLinearStudent(embedder, options)
     student.fit(
         train_texts,
@@ -90,11 +95,39 @@ def test_soft_student_learns_from_teacher_and_reloads_identically(
     assert fitted >= 0.75, fitted
 
     assert (student.deep_ is not None) == (hidden > 0)
+    assert (student.conv_ is not None) == (conv > 0)
     reloaded = SoftLinearStudent.load(student.save(tmp_path / "student"))
     assert (reloaded.deep_ is not None) == (hidden > 0)
+    assert (reloaded.conv_ is not None) == (conv > 0)
     assert reloaded.predict(test_texts) == student.predict(test_texts)
     assert np.allclose(reloaded.decision_scores(test_texts), scores)
 
     (tmp_path / "student" / "weights.npz").unlink()
     with pytest.raises(ModelFileError, match="weights.npz"):
         SoftLinearStudent.load(tmp_path / "student")
+
+
+def test_convolution_lookups_equal_torch_conv1d_on_the_same_weights() -> None:
+    """The numpy taps read torch's Conv1d weight layout (channels x dims x width) the right way."""
+    import torch
+
+    from classifiers.text.student_cnn import ConvLayerWeights, padded_ids
+
+    torch.manual_seed(0)
+    vectors = np.random.default_rng(3).normal(size=(12, 6)).astype(np.float32)
+    conv = torch.nn.Conv1d(6, 5, 3, padding=1)
+    out = torch.nn.Linear(5, 4)
+    layer = ConvLayerWeights(
+        conv_weight=conv.weight.detach().numpy(),
+        conv_bias=conv.bias.detach().numpy(),  # type: ignore[union-attr]
+        out=out.weight.detach().numpy().T,
+        out_bias=out.bias.detach().numpy(),
+        scale=1.5,
+    )
+    texts = [[4, 2, 7, 1], [11], [0, 3, 3, 9, 10, 5, 6]]
+    ids = torch.from_numpy(padded_ids(texts))
+    table = np.vstack([np.zeros((1, 6), np.float32), vectors]) / 1.5
+    with torch.no_grad():
+        hidden = torch.relu(conv(torch.from_numpy(table)[ids].transpose(1, 2)))
+        expected = out(hidden.masked_fill((ids == 0).unsqueeze(1), 0.0).amax(2)).numpy()
+    assert np.allclose(layer.scores(texts, layer.taps(vectors)), expected, atol=1e-5)
