@@ -49,7 +49,7 @@ def trained() -> CategoryModel:
         route="distilled",
         distilled=DistilledOptions(
             teacher=TeacherOptions(epochs=2, batch_size=16, max_length=32),
-            student=StudentOptions(epochs=20),
+            student=StudentOptions(epochs=20, conv_channels=16),
             variants_per_text=2,
             vector_dims=32,
         ),
@@ -77,4 +77,5 @@ def test_a_trained_distilled_model_reloads_to_identical_predictions(
     _, _, test_x, _ = _split()
     reloaded = CategoryModel.load(trained.save(tmp_path / "model"))
     assert reloaded.route == "distilled"
+    assert reloaded.estimator.student.conv_ is not None  # type: ignore[attr-defined]
     assert reloaded.predict(test_x) == trained.predict(test_x)
