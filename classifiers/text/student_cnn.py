@@ -23,9 +23,14 @@ LENGTH_CHUNK = 128  # texts scored together, grouped by length
 CONV_KEYS = ("conv_weight", "conv_bias", "conv_out", "conv_out_bias", "conv_scale")
 
 
+def _with_padding_row(vectors: np.ndarray) -> np.ndarray:
+    """Row 0 for padding (zeros), then the vectors: padded_ids' numbering."""
+    return np.vstack([np.zeros((1, vectors.shape[1]), np.float32), vectors]).astype(np.float32)
+
+
 def _vector_table(vectors: np.ndarray) -> tuple[np.ndarray, float]:
-    """Row 0 for padding (zeros), then the vectors, divided by their mean norm (so ~1)."""
-    table = np.vstack([np.zeros((1, vectors.shape[1]), np.float32), vectors]).astype(np.float32)
+    """The padded table divided by its rows' mean norm (so ~1), and that norm."""
+    table = _with_padding_row(vectors)
     scale = float(np.linalg.norm(table, axis=1).clip(1e-6).mean())
     return table / scale, scale
 
@@ -52,7 +57,7 @@ class ConvLayerWeights:
 
     def taps(self, vectors: np.ndarray) -> list[np.ndarray]:
         """Per tap, every token's contribution to every channel: (tokens + 1) x channels."""
-        table = np.vstack([np.zeros((1, vectors.shape[1]), np.float32), vectors]) / self.scale
+        table = _with_padding_row(vectors) / self.scale
         return [np.ascontiguousarray(table @ self.conv_weight[:, :, k].T) for k in range(WIDTH)]
 
     def scores(self, token_ids: Sequence[Sequence[int]], taps: list[np.ndarray]) -> np.ndarray:
@@ -93,7 +98,7 @@ class ConvLayerWeights:
         return cls(weight, bias, out, out_bias, float(scale))
 
 
-def out_of(tensor: object) -> np.ndarray:
+def _numpy(tensor: object) -> np.ndarray:
     """A trained parameter as a numpy array of its own."""
     return tensor.detach().numpy().copy()  # type: ignore[attr-defined]
 
@@ -145,10 +150,10 @@ def fit_wide_conv(
             optimizer.step()
             optimizer.zero_grad()
     layer = ConvLayerWeights(
-        conv_weight=conv.weight.detach().numpy().copy(),
-        conv_bias=out_of(conv.bias),
-        out=out.weight.detach().numpy().T.copy(),
-        out_bias=out.bias.detach().numpy().copy(),
+        conv_weight=_numpy(conv.weight),
+        conv_bias=_numpy(conv.bias),
+        out=_numpy(out.weight).T.copy(),
+        out_bias=_numpy(out.bias),
         scale=scale,
     )
-    return weight.detach().numpy().copy(), bias.detach().numpy().copy(), layer
+    return _numpy(weight), _numpy(bias), layer

@@ -201,22 +201,14 @@ class SoftLinearStudent:
             raise ValueError("SoftLinearStudent is not fitted; call fit()")
         directory.mkdir(parents=True, exist_ok=True)
         sio.dump(self.features.tfidf_, directory / "features.skops")
-        weights = directory / "weights.npz"
-        if self.conv_ is not None:
-            arrays = {"coef": self.coef_, "intercept": self.intercept_, **self.conv_.arrays()}
-            np.savez(weights, **arrays)  # type: ignore[arg-type]
-        elif self.deep_ is None:
-            np.savez(weights, coef=self.coef_, intercept=self.intercept_)
-        else:
+        arrays = {"coef": self.coef_, "intercept": self.intercept_}
+        if self.deep_ is not None:
             deep = self.deep_
-            np.savez(
-                weights,
-                coef=self.coef_,
-                intercept=self.intercept_,
-                hidden_in=deep.hidden_in,
-                hidden_bias=deep.hidden_bias,
-                hidden_out=deep.hidden_out,
-            )
+            hidden = (deep.hidden_in, deep.hidden_bias, deep.hidden_out)
+            arrays.update(zip(DEEP_KEYS, hidden, strict=True))
+        if self.conv_ is not None:
+            arrays.update(self.conv_.arrays())
+        np.savez(directory / "weights.npz", **arrays)  # type: ignore[arg-type]
         config = {"classes": self.classes_, "options": asdict(self.options)}
         (directory / "student.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
         self.features.embedder.save(directory / "embeddings")
