@@ -55,8 +55,9 @@ def train_candidate(
     attempt whose worker died before reporting) registered for it is returned, untrained again.
     Raises TrainingDataError (nothing registered) when the data cannot make a model.
     """
+    registry = ModelRegistry(sessions, models_dir)
     if request_id:
-        earlier = registered_for(ModelRegistry(sessions, models_dir), request_id)
+        earlier = registered_for(registry, request_id)
         if earlier is not None:
             progress(f"{earlier.version} was already registered for this request")
             return earlier
@@ -76,7 +77,7 @@ def train_candidate(
         model.card[REQUEST_KEY] = request_id
     with TemporaryDirectory() as scratch:
         saved = model.save(Path(scratch))
-        version = ModelRegistry(sessions, models_dir).register(CATEGORY, saved, model.card)
+        version = registry.register(CATEGORY, saved, model.card)
     evaluation = model.card.get("evaluation") or {}
     return CandidateResult(
         version=version,
