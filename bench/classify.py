@@ -35,6 +35,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 
 from classifiers.text.blend import EmbeddingBlendModel  # noqa: E402
 from classifiers.text.data import read_labelled_csv  # noqa: E402
+from classifiers.text.fast_features import predict_proba  # noqa: E402
 from classifiers.text.features import text_views  # noqa: E402
 from classifiers.text.static_embeddings import StaticEmbedder  # noqa: E402
 from classifiers.text.training import build_estimator  # noqa: E402
@@ -49,6 +50,18 @@ class Contender:
 
     def __init__(self, name: str, make: Callable[[], Any], prepare: Callable[..., Any]):
         self.name, self.make, self.prepare = name, make, prepare
+
+
+class DefaultModel:
+    """The default estimator, predicting as CategoryModel does (classifiers.text.fast_features)."""
+
+    def fit(self, views: Any, labels: Sequence[str]) -> DefaultModel:
+        self.estimator = build_estimator().fit(views, labels)
+        return self
+
+    def predict(self, views: Any) -> np.ndarray:
+        probabilities = predict_proba(self.estimator, views)
+        return self.estimator.classes_[probabilities.argmax(axis=1)]
 
 
 class TunedBlend:
@@ -74,7 +87,7 @@ def contenders(embedder: StaticEmbedder | None = None, tune: bool = False) -> li
         lambda: make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000)),
         list,
     )
-    found = [Contender("winback default", build_estimator, text_views), baseline]
+    found = [Contender("winback default", DefaultModel, text_views), baseline]
     if embedder is not None:
         make_blend = lambda: EmbeddingBlendModel(embedder)  # noqa: E731
         found.append(Contender("TF-IDF + static embeddings (optional)", make_blend, list))

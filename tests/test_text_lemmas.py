@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from classifiers.text import features
 from classifiers.text.data import read_labelled_csv
 from classifiers.text.features import lemma_strings, text_pipeline
-
-SAMPLE = Path(__file__).resolve().parents[1] / "winback/sample_data/banking77/train.csv"
-AWKWARD = [
-    "",
-    "   ",
-    "Hello\n\nWORLD  \t it's I'm can't won't",
-    "naïve café’s ÄPFEL were running, mice; geese!",
-    "\u2003x\u00a0y\u3000z",
-    "U.S.A. e-mail don't @user #tag https://example.com/a?b=c",
-    "Ich habe meine Karte verloren. 我的卡丢了。",
-]
+from tests.support.awkward_texts import AWKWARD_TEXTS, BANKING77_TRAIN
 
 
 def pipeline_lemmas(texts: list[str]) -> list[str]:
@@ -31,7 +19,7 @@ def pipeline_lemmas(texts: list[str]) -> list[str]:
 
 
 def test_lemma_strings_match_the_spacy_pipeline_on_real_and_awkward_texts() -> None:
-    texts = read_labelled_csv(SAMPLE, "text", "category").texts[:3000] + AWKWARD
+    texts = read_labelled_csv(BANKING77_TRAIN, "text", "category").texts[:3000] + AWKWARD_TEXTS
     assert lemma_strings(texts) == pipeline_lemmas(texts)
 
 

@@ -20,6 +20,7 @@ from scipy import sparse
 from sklearn.compose import ColumnTransformer
 from sklearn.svm import LinearSVC
 
+from classifiers.text.fast_features import transform_features
 from classifiers.text.features import build_features, text_views
 from classifiers.text.model import TRUSTED_TYPES, ModelFileError
 from classifiers.text.static_embeddings import StaticEmbedder
@@ -48,7 +49,10 @@ class EmbeddingBlendModel:
 
     def _matrix(self, texts: Sequence[str], fit: bool = False) -> sparse.csr_matrix:
         views = text_views(texts)
-        tfidf = self.features_.fit_transform(views) if fit else self.features_.transform(views)
+        if fit:
+            tfidf = self.features_.fit_transform(views)
+        else:
+            tfidf = transform_features(self.features_, views)
         dense = self.embedder.embed(views["raw"].tolist()) * np.float32(self.embedding_weight)
         return sparse.hstack([tfidf, sparse.csr_matrix(dense)], format="csr")
 

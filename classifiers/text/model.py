@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import skops.io as sio
 
+from classifiers.text.fast_features import predict_proba
 from classifiers.text.features import latin_share, text_views
 
 MODEL_FILE = "model.skops"
@@ -103,7 +104,7 @@ class CategoryModel:
         """One Prediction per text, in order."""
         if not texts:
             return []
-        probabilities = self.estimator.predict_proba(text_views(texts))
+        probabilities = predict_proba(self.estimator, text_views(texts))
         classes = self.classes
         predictions = []
         for text, row in zip(texts, probabilities, strict=True):

@@ -26,6 +26,7 @@ from scipy import sparse
 from sklearn.compose import ColumnTransformer
 
 from classifiers.text.blend import EmbeddingBlendModel, _load_trusted
+from classifiers.text.fast_features import transform_features
 from classifiers.text.features import build_features, text_views
 from classifiers.text.model import ModelFileError
 from classifiers.text.static_embeddings import StaticEmbedder
@@ -61,7 +62,7 @@ class BlendFeatures:
     ) -> sparse.csr_matrix:
         """As transform, from text_views(texts) already made (CategoryModel makes them once),
         and the embedder's token_ids of the same texts if the caller needs them too."""
-        tfidf = self.tfidf_.fit_transform(views) if fit else self.tfidf_.transform(views)
+        tfidf = self.tfidf_.fit_transform(views) if fit else transform_features(self.tfidf_, views)
         if token_ids is None:
             token_ids = self.embedder.token_ids(views["raw"].tolist())
         dense = self.embedder.embed_token_ids(token_ids) * np.float32(self.embedding_weight)
