@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from classifiers.text.token_cache import ChunkedTokenizer
+
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
@@ -48,16 +50,21 @@ class StaticEmbedder:
         self.tokenizer = tokenizer
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.unknown_id = _unknown_token_id(tokenizer)
+        self._chunked = ChunkedTokenizer.for_tokenizer(tokenizer)
 
     @property
     def dim(self) -> int:
         return int(self.vectors.shape[1])
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        encodings = self.tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
+        if self._chunked is not None:
+            ids = self._chunked.ids(texts)
+        else:
+            encodings = self.tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
+            ids = [encoding.ids for encoding in encodings]
         if self.unknown_id is None:
-            return [encoding.ids for encoding in encodings]
-        return [[i for i in encoding.ids if i != self.unknown_id] for encoding in encodings]
+            return ids
+        return [[i for i in row if i != self.unknown_id] for row in ids]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One row per text; a text with no known tokens gets a zero row."""
