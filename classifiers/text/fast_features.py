@@ -20,7 +20,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
-MAX_CACHED_WORDS = 500_000  # per vectorizer; a worker reading endless new words starts over
+MAX_CACHED_WORDS = 200_000  # per vectorizer (tens of MB at most); then it starts over
 
 _word_indices: weakref.WeakKeyDictionary[TfidfVectorizer, dict[str, list[int]]] = (
     weakref.WeakKeyDictionary()

@@ -69,7 +69,7 @@ class _LemmaCache:
     `is_space` is `text.isspace()`. Bounded: a worker reading endless new words clears it.
     """
 
-    MAX_ENTRIES = 500_000
+    MAX_ENTRIES = 200_000
 
     def __init__(self, nlp: Language) -> None:
         self._table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")  # type: ignore[attr-defined]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
-MAX_CACHED_CHUNKS = 500_000  # a worker reading endless new words starts over
+MAX_CACHED_CHUNKS = 200_000  # per tokenizer (tens of MB at most); then it starts over
 SPLIT_SAFE_NORMALIZERS = {None, "BertNormalizer", "Lowercase"}
 SPLIT_SAFE_PRE_TOKENIZERS = {"BertPreTokenizer", "Whitespace", "WhitespaceSplit"}
 
