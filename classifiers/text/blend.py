@@ -32,6 +32,36 @@ EMBEDDINGS_DIR = "embeddings"
 DEFAULT_EMBEDDING_WEIGHT = 2.0
 
 
+class BlendFeatures:
+    """TF-IDF word+char features and weighted static embeddings in one sparse matrix."""
+
+    def __init__(self, embedder: StaticEmbedder, embedding_weight: float = 1.0) -> None:
+        self.embedder, self.embedding_weight = embedder, embedding_weight
+        self.tfidf_: Any = None
+
+    def fit_transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        return self.transform_views(text_views(texts), fit=True)
+
+    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        return self.transform_views(text_views(texts))
+
+    def transform_views(
+        self, views: Any, fit: bool = False, token_ids: list[list[int]] | None = None
+    ) -> sparse.csr_matrix:
+        """As transform, from text_views(texts) already made (CategoryModel makes them once),
+        and the embedder's token_ids of the same texts if the caller needs them too.
+        fit: fit a new TF-IDF part on these texts first."""
+        if fit:
+            self.tfidf_ = build_features()
+            tfidf = self.tfidf_.fit_transform(views)
+        else:
+            tfidf = transform_features(self.tfidf_, views)
+        if token_ids is None:
+            token_ids = self.embedder.token_ids(views["raw"].tolist())
+        dense = self.embedder.embed_token_ids(token_ids) * np.float32(self.embedding_weight)
+        return sparse.hstack([tfidf, sparse.csr_matrix(dense)], format="csr")
+
+
 class EmbeddingBlendModel:
     """TF-IDF word+char features and weighted static embeddings into one LinearSVC."""
 
@@ -44,21 +74,20 @@ class EmbeddingBlendModel:
         self.embedder = embedder
         self.embedding_weight = embedding_weight
         self.svm_c = svm_c
-        self.features_: Any = None
+        self.features = BlendFeatures(embedder, embedding_weight)
         self.classifier_: LinearSVC | None = None
 
-    def _matrix(self, texts: Sequence[str], fit: bool = False) -> sparse.csr_matrix:
-        views = text_views(texts)
-        if fit:
-            tfidf = self.features_.fit_transform(views)
-        else:
-            tfidf = transform_features(self.features_, views)
-        dense = self.embedder.embed(views["raw"].tolist()) * np.float32(self.embedding_weight)
-        return sparse.hstack([tfidf, sparse.csr_matrix(dense)], format="csr")
+    @property
+    def features_(self) -> Any:
+        """The fitted TF-IDF ColumnTransformer (saved as features.skops)."""
+        return self.features.tfidf_
+
+    @features_.setter
+    def features_(self, tfidf: Any) -> None:
+        self.features.tfidf_ = tfidf
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> EmbeddingBlendModel:
-        self.features_ = build_features()
-        matrix = self._matrix(texts, fit=True)
+        matrix = self.features.fit_transform(texts)
         self.classifier_ = LinearSVC(C=self.svm_c).fit(matrix, np.asarray(labels))
         return self
 
@@ -76,7 +105,7 @@ class EmbeddingBlendModel:
         classifier = self._fitted()
         if not texts:
             return np.zeros((0, len(classifier.classes_)), dtype=np.float32)
-        return classifier.decision_function(self._matrix(texts))
+        return classifier.decision_function(self.features.transform(texts))
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         """The best category id for each text, in order."""

@@ -25,9 +25,8 @@ import skops.io as sio
 from scipy import sparse
 from sklearn.compose import ColumnTransformer
 
-from classifiers.text.blend import EmbeddingBlendModel, _load_trusted
-from classifiers.text.fast_features import transform_features
-from classifiers.text.features import build_features, text_views
+from classifiers.text.blend import BlendFeatures, EmbeddingBlendModel, _load_trusted
+from classifiers.text.features import text_views
 from classifiers.text.model import ModelFileError
 from classifiers.text.static_embeddings import StaticEmbedder
 from classifiers.text.student_cnn import CONV_KEYS, ConvLayerWeights, fit_wide_conv
@@ -41,32 +40,6 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     scaled = scaled - scaled.max(axis=1, keepdims=True)
     exp = np.exp(scaled)
     return exp / exp.sum(axis=1, keepdims=True)
-
-
-class BlendFeatures:
-    """TF-IDF word+char features and weighted static embeddings in one sparse matrix."""
-
-    def __init__(self, embedder: StaticEmbedder, embedding_weight: float = 1.0) -> None:
-        self.embedder, self.embedding_weight = embedder, embedding_weight
-        self.tfidf_: Any = None
-
-    def fit_transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        self.tfidf_ = build_features()
-        return self.transform(texts, fit=True)
-
-    def transform(self, texts: Sequence[str], fit: bool = False) -> sparse.csr_matrix:
-        return self.transform_views(text_views(texts), fit)
-
-    def transform_views(
-        self, views: Any, fit: bool = False, token_ids: list[list[int]] | None = None
-    ) -> sparse.csr_matrix:
-        """As transform, from text_views(texts) already made (CategoryModel makes them once),
-        and the embedder's token_ids of the same texts if the caller needs them too."""
-        tfidf = self.tfidf_.fit_transform(views) if fit else transform_features(self.tfidf_, views)
-        if token_ids is None:
-            token_ids = self.embedder.token_ids(views["raw"].tolist())
-        dense = self.embedder.embed_token_ids(token_ids) * np.float32(self.embedding_weight)
-        return sparse.hstack([tfidf, sparse.csr_matrix(dense)], format="csr")
 
 
 @dataclass(frozen=True)
@@ -128,14 +101,17 @@ class SoftLinearStudent:
         torch.manual_seed(opts.seed)
         self.classes_ = [str(c) for c in classes]
         everything = list(texts) + list(variants)
-        matrix = self.features.fit_transform(everything).astype(np.float32)
+        embedder = self.features.embedder
+        views = text_views(everything)
+        token_ids = embedder.token_ids(views["raw"].tolist())  # once, for both parts
+        matrix = self.features.transform_views(views, fit=True, token_ids=token_ids)
+        matrix = matrix.astype(np.float32)
         if opts.conv_channels > 0:
             if opts.hidden > 0:
                 raise ValueError("a hidden layer and a convolution cannot be combined")
-            embedder = self.features.embedder
             self.coef_, self.intercept_, self.conv_ = fit_wide_conv(
                 matrix,
-                embedder.token_ids(everything),
+                token_ids,
                 embedder.vectors,
                 self.targets(labels, train_logits, variant_logits),
                 opts.conv_channels,
