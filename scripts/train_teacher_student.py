@@ -51,6 +51,7 @@ def student_options(args: argparse.Namespace) -> StudentOptions:
         hidden=args.hidden,
         dropout=args.dropout,
         conv_channels=args.conv,
+        learning_rate_decay=args.lr_decay,
     )
 
 
@@ -171,6 +172,11 @@ def main() -> None:
         type=int,
         default=0,
         help="soft student: filters of a width-3 convolution over the token vectors (0 = none)",
+    )
+    parser.add_argument(
+        "--lr-decay",
+        action="store_true",
+        help="convolution student: learning rate falls linearly to 0 over its epochs",
     )
     args = parser.parse_args()
 

@@ -103,6 +103,15 @@ def _numpy(tensor: object) -> np.ndarray:
     return tensor.detach().numpy().copy()  # type: ignore[attr-defined]
 
 
+def learning_rate_factor(step: int, steps: int, decay: bool) -> float:
+    """The share of the base learning rate at a step: 1 throughout, or falling linearly to 0.
+
+    Decay (pre-registered, CV fold 0, three seeds: 92.30% mean against 92.05% constant, and a
+    narrower spread between seeds) lets the student settle instead of ending on a noisy step.
+    """
+    return max(0.0, 1.0 - step / steps) if decay else 1.0
+
+
 def fit_wide_conv(
     matrix: sparse.csr_matrix,
     token_ids: Sequence[Sequence[int]],
@@ -114,8 +123,12 @@ def fit_wide_conv(
     batch_size: int,
     learning_rate: float,
     seed: int,
+    decay: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, ConvLayerWeights]:
-    """Fit linear scores over `matrix` plus the convolution's scores to soft targets."""
+    """Fit linear scores over `matrix` plus the convolution's scores to soft targets.
+
+    decay: the learning rate falls linearly to 0 over the epochs instead of staying constant.
+    """
     import torch
 
     from classifiers.text.teacher_student import _torch_sparse
@@ -133,6 +146,10 @@ def fit_wide_conv(
     bias = torch.zeros(n_classes, requires_grad=True)
     parameters = [weight, bias, *conv.parameters(), *out.parameters()]
     optimizer = torch.optim.AdamW(parameters, lr=learning_rate, weight_decay=0.0)
+    steps = epochs * -(-matrix.shape[0] // batch_size)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: learning_rate_factor(step, steps, decay)
+    )
     ids = torch.from_numpy(padded_ids(token_ids))
     soft = torch.from_numpy(np.asarray(target, np.float32))
     rng = np.random.default_rng(seed)
@@ -149,6 +166,7 @@ def fit_wide_conv(
             loss.backward()
             optimizer.step()
             optimizer.zero_grad()
+            schedule.step()
     layer = ConvLayerWeights(
         conv_weight=_numpy(conv.weight),
         conv_bias=_numpy(conv.bias),

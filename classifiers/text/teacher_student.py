@@ -56,6 +56,9 @@ class StudentOptions:
     hidden: int = 0  # units of the optional ReLU layer beside the linear one (0 = linear only)
     dropout: float = 0.2  # on the hidden layer (or the convolution's output), while training
     conv_channels: int = 0  # filters of the optional convolution over token vectors (0 = none)
+    # The convolution student's learning rate falls linearly to 0 over its epochs (constant
+    # when False); the linear and hidden-layer students do not take it.
+    learning_rate_decay: bool = False
 
 
 class SoftLinearStudent:
@@ -106,6 +109,8 @@ class SoftLinearStudent:
         token_ids = embedder.token_ids(views["raw"].tolist())  # once, for both parts
         matrix = self.features.transform_views(views, fit=True, token_ids=token_ids)
         matrix = matrix.astype(np.float32)
+        if opts.learning_rate_decay and opts.conv_channels <= 0:
+            raise ValueError("learning_rate_decay is for the convolution student (conv_channels)")
         if opts.conv_channels > 0:
             if opts.hidden > 0:
                 raise ValueError("a hidden layer and a convolution cannot be combined")
@@ -120,6 +125,7 @@ class SoftLinearStudent:
                 opts.batch_size,
                 opts.learning_rate,
                 opts.seed,
+                decay=opts.learning_rate_decay,
             )
             self._taps = self.conv_.taps(embedder.vectors)
             return self

@@ -49,7 +49,7 @@ def trained() -> CategoryModel:
         route="distilled",
         distilled=DistilledOptions(
             teacher=TeacherOptions(epochs=2, batch_size=16, max_length=32),
-            student=StudentOptions(epochs=20, conv_channels=16),
+            student=StudentOptions(epochs=20, conv_channels=16, learning_rate_decay=True),
             variants_per_text=2,
             vector_dims=32,
         ),

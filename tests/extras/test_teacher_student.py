@@ -59,7 +59,9 @@ def test_teacher_logits_are_one_row_per_text_and_reload_identically(
 
 
 @pytest.mark.parametrize(
-    ("hidden", "conv"), [(0, 0), (8, 0), (0, 8)], ids=["linear", "hidden-layer", "convolution"]
+    ("hidden", "conv", "decay"),
+    [(0, 0, False), (8, 0, False), (0, 8, False), (0, 8, True)],
+    ids=["linear", "hidden-layer", "convolution", "convolution-lr-decay"],
 )
 def test_soft_student_learns_from_teacher_and_reloads_identically(
     teacher: TeacherClassifier,
@@ -67,6 +69,7 @@ def test_soft_student_learns_from_teacher_and_reloads_identically(
     tmp_path: Path,
     hidden: int,
     conv: int,
+    decay: bool,
 ) -> None:
     train_texts, train_labels = rows["train"]
     tokenizer = word_tokenizer(train_texts)
@@ -74,7 +77,12 @@ def test_soft_student_learns_from_teacher_and_reloads_identically(
     embedder = StaticEmbedder(tokenizer, vectors.astype(np.float32))
     variants = augment(train_texts, 2, seed=0)
     options = StudentOptions(
-        epochs=20, learning_rate=2e-2, threads=1, hidden=hidden, conv_channels=conv
+        epochs=20,
+        learning_rate=2e-2,
+        threads=1,
+        hidden=hidden,
+        conv_channels=conv,
+        learning_rate_decay=decay,
     )
     student = SoftLinearStudent(embedder, options)
     student.fit(
@@ -105,6 +113,21 @@ def test_soft_student_learns_from_teacher_and_reloads_identically(
     (tmp_path / "student" / "weights.npz").unlink()
     with pytest.raises(ModelFileError, match="weights.npz"):
         SoftLinearStudent.load(tmp_path / "student")
+
+
+def test_learning_rate_decay_is_refused_without_a_convolution(
+    teacher: TeacherClassifier, rows: dict[str, tuple[list[str], list[str]]]
+) -> None:
+    train_texts, train_labels = rows["train"]
+    tokenizer = word_tokenizer(train_texts)
+    vectors = np.random.default_rng(0).normal(size=(tokenizer.get_vocab_size(), 16))
+    student = SoftLinearStudent(
+        StaticEmbedder(tokenizer, vectors.astype(np.float32)),
+        StudentOptions(epochs=1, threads=1, learning_rate_decay=True),
+    )
+    logits = teacher.logits(train_texts)
+    with pytest.raises(ValueError, match="convolution"):
+        student.fit(train_texts, train_labels, teacher.classes_, logits, [], logits[:0])
 
 
 def test_convolution_lookups_equal_torch_conv1d_on_the_same_weights() -> None:
