@@ -100,6 +100,10 @@ class SoftLinearStudent:
         import torch
 
         opts = self.options
+        if opts.conv_channels > 0 and opts.hidden > 0:
+            raise ValueError("a hidden layer and a convolution cannot be combined")
+        if opts.learning_rate_decay and opts.conv_channels <= 0:
+            raise ValueError("learning_rate_decay is for the convolution student (conv_channels)")
         torch.set_num_threads(opts.threads)
         torch.manual_seed(opts.seed)
         self.classes_ = [str(c) for c in classes]
@@ -109,11 +113,7 @@ class SoftLinearStudent:
         token_ids = embedder.token_ids(views["raw"].tolist())  # once, for both parts
         matrix = self.features.transform_views(views, fit=True, token_ids=token_ids)
         matrix = matrix.astype(np.float32)
-        if opts.learning_rate_decay and opts.conv_channels <= 0:
-            raise ValueError("learning_rate_decay is for the convolution student (conv_channels)")
         if opts.conv_channels > 0:
-            if opts.hidden > 0:
-                raise ValueError("a hidden layer and a convolution cannot be combined")
             self.coef_, self.intercept_, self.conv_ = fit_wide_conv(
                 matrix,
                 token_ids,

@@ -130,6 +130,28 @@ def test_learning_rate_decay_is_refused_without_a_convolution(
         student.fit(train_texts, train_labels, teacher.classes_, logits, [], logits[:0])
 
 
+def test_decay_leaves_the_first_step_alone_and_slows_the_later_ones() -> None:
+    """One batch per epoch: the first step runs at the full rate either way, later ones do not."""
+    from scipy import sparse
+
+    from classifiers.text.student_cnn import fit_wide_conv
+
+    rng = np.random.default_rng(5)
+    matrix = sparse.random(12, 20, density=0.3, random_state=5, format="csr", dtype=np.float32)
+    token_ids = [list(rng.integers(0, 9, size=4)) for _ in range(12)]
+    vectors = rng.normal(size=(9, 6)).astype(np.float32)
+    target = np.eye(3, dtype=np.float32)[rng.integers(0, 3, size=12)]
+
+    def fit(epochs: int, decay: bool) -> np.ndarray:
+        weight, _, _ = fit_wide_conv(
+            matrix, token_ids, vectors, target, 4, 0.0, epochs, 12, 0.1, 0, decay=decay
+        )
+        return weight
+
+    assert np.array_equal(fit(1, decay=True), fit(1, decay=False))
+    assert not np.allclose(fit(3, decay=True), fit(3, decay=False))
+
+
 def test_convolution_lookups_equal_torch_conv1d_on_the_same_weights() -> None:
     """The numpy taps read torch's Conv1d weight layout (channels x dims x width) the right way."""
     import torch
