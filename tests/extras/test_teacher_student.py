@@ -7,6 +7,7 @@ probabilities are probabilities, and that both models reload to identical output
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +110,15 @@ def test_soft_student_learns_from_teacher_and_reloads_identically(
     assert (reloaded.conv_ is not None) == (conv > 0)
     assert reloaded.predict(test_texts) == student.predict(test_texts)
     assert np.allclose(reloaded.decision_scores(test_texts), scores)
+
+    # A student saved before learning_rate_decay existed (no such key) still loads.
+    config_file = tmp_path / "student" / "student.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    del config["options"]["learning_rate_decay"]
+    config_file.write_text(json.dumps(config), encoding="utf-8")
+    older = SoftLinearStudent.load(tmp_path / "student")
+    assert older.options.learning_rate_decay is False
+    assert np.allclose(older.decision_scores(test_texts), scores)
 
     (tmp_path / "student" / "weights.npz").unlink()
     with pytest.raises(ModelFileError, match="weights.npz"):
