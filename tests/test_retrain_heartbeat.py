@@ -25,11 +25,10 @@ from workflows.retrain import LabelledFile, RetrainInput, RetrainResult, Retrain
 
 SAMPLE = Path(__file__).resolve().parents[1] / "winback/sample_data/banking77/train.csv"
 TRAIN = "retrain_train_candidate"
-ALL_ROWS = 100_000  # more than the shipped file has
 
 
-def banking_slice(path: Path, rows: int) -> LabelledFile:
-    """The first `rows` shipped BANKING77 rows: enough text for training to take seconds."""
+def banking_slice(path: Path, rows: int | None = None) -> LabelledFile:
+    """The first `rows` shipped BANKING77 rows (all by default): training takes seconds."""
     with SAMPLE.open(encoding="utf-8", newline="") as handle:
         kept = [(row["text"], row["category"]) for row in islice(csv.DictReader(handle), rows)]
     return LabelledFile(write_csv(path, kept).path, preset="banking77")
@@ -58,7 +57,7 @@ async def test_training_progress_is_sent_as_heartbeat_details(
 ) -> None:
     # All shipped rows: the SDK sends at most one heartbeat per 0.8 x 3 s, so training must
     # outlast that window on a fast, quiet machine (3,000 rows once finished inside it).
-    data = banking_slice(tmp_path / "train.csv", ALL_ROWS)
+    data = banking_slice(tmp_path / "train.csv")
     gold = banking_slice(tmp_path / "gold.csv", 300)
     registry = ModelRegistry(sqlite_sessions, tmp_path / "models")
     settings = Settings(data_dir=tmp_path, slack_bot_token=None)
@@ -81,7 +80,8 @@ async def test_a_worker_killed_mid_training_is_replaced_within_the_heartbeat_tim
     sqlite_url: str,
     tmp_path: Path,
 ) -> None:
-    data = banking_slice(tmp_path / "train.csv", 3000)
+    # All shipped rows, as above: the kill must land while training still runs.
+    data = banking_slice(tmp_path / "train.csv")
     gold = banking_slice(tmp_path / "gold.csv", 300)
     queue = str(uuid.uuid4())
     env = {
