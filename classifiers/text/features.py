@@ -45,18 +45,75 @@ def clip(text: str) -> str:
 def lemma_strings(texts: Sequence[str]) -> list[str]:
     """Each text as its lower-cased lemmas joined by single spaces (whitespace tokens dropped).
 
-    The same strings as running the pipeline and reading `token.lemma_.lower()`, about three
-    times faster: only the tokenizer runs, and each distinct token is looked up in the
-    lemmatizer's table once per process (`_LemmaCache`), not once per occurrence.
+    The same strings as running the pipeline and reading `token.lemma_.lower()`, several times
+    faster. spaCy's tokenizer cuts a text at whitespace first and tokenizes each run of
+    non-space characters on its own, so a run's lemmas do not depend on its neighbours:
+    `_RunLemmas` keeps them per distinct run, and a text whose runs have all been seen is
+    only split and looked up. Other texts go through the tokenizer, each distinct token looked
+    up in the lemmatizer's table once per process (`_LemmaCache`).
     """
-    from spacy.attrs import ORTH
+    runs, strings = _run_lemmas(), []
+    for text in texts:
+        known = runs.known(text)
+        strings.append(known if known is not None else runs.learn(text))
+    return strings
 
-    nlp = text_pipeline()
-    lemmas = _lemma_cache()
-    return [
-        " ".join(lemmas.words(doc.to_array(ORTH).tolist()))
-        for doc in nlp.tokenizer.pipe(texts, batch_size=256)  # type: ignore[union-attr]
-    ]
+
+class _RunLemmas:
+    """Whitespace-free run of text -> its lemmas joined by spaces, filled from tokenized texts.
+
+    Bounded like `_LemmaCache`: a worker reading endless new words starts over.
+    """
+
+    MAX_ENTRIES = 200_000
+
+    def __init__(self, nlp: Language, lemmas: _LemmaCache) -> None:
+        self._tokenizer = nlp.tokenizer
+        self._lemmas = lemmas
+        self._runs: dict[str, str] = {}
+
+    def known(self, text: str) -> str | None:
+        """The text's lemma string if every run of it has been seen ("" counts as known)."""
+        runs, parts = self._runs, list[str]()
+        for run in text.split():  # str.split() cuts exactly where str.isspace(), as spaCy
+            lemmas = runs.get(run)
+            if lemmas is None:
+                return None
+            parts.append(lemmas)
+        return " ".join(parts)
+
+    def learn(self, text: str) -> str:
+        """The tokenizer's answer for the text; its runs' lemmas are kept for next time."""
+        from spacy.attrs import IDX, ORTH
+
+        tokens = self._tokenizer(text).to_array([ORTH, IDX]).tolist()  # type: ignore[misc]
+        words = self._lemmas.words([orth for orth, _ in tokens])
+        starts = [start for _, start in tokens if not text[start].isspace()]
+        if len(starts) == len(words):  # one word per non-space token, as spaCy gives
+            self._keep(text, starts, words)
+        return " ".join(words)
+
+    def _keep(self, text: str, starts: list[int], words: list[str]) -> None:
+        """Group the words by the run their token starts in, and keep each run's group."""
+        runs, ends, position = text.split(), [], 0
+        for run in runs:
+            position = text.index(run, position) + len(run)
+            ends.append(position)
+        grouped: list[list[str]] = [[] for _ in runs]
+        index = 0
+        for start, word in zip(starts, words, strict=True):
+            while start >= ends[index]:
+                index += 1
+            grouped[index].append(word)
+        if len(self._runs) + len(runs) > self.MAX_ENTRIES:
+            self._runs.clear()
+        for text_run, run_words in zip(runs, grouped, strict=True):
+            self._runs[text_run] = " ".join(run_words)
+
+
+@lru_cache(maxsize=1)
+def _run_lemmas() -> _RunLemmas:
+    return _RunLemmas(text_pipeline(), _lemma_cache())
 
 
 _UNSEEN = object()
