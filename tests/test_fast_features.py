@@ -52,12 +52,35 @@ def test_a_full_word_cache_starts_over_with_the_same_results(
     assert len(fast_features._word_indices[chars]) <= 5
 
 
+def test_split_word_ngrams_are_counted_here_and_match_sklearn(
+    rows: tuple[list[str], list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    features = ColumnTransformer(
+        [
+            ("words", TfidfVectorizer(ngram_range=(1, 3), token_pattern=r"\S+"), LEMMAS),
+            (
+                "raw words",
+                TfidfVectorizer(
+                    ngram_range=(2, 2), token_pattern=r"\S+", lowercase=False, sublinear_tf=True
+                ),
+                RAW,
+            ),
+        ]
+    ).fit(text_views(rows[0][:800]))
+    views = text_views(rows[0][800:1000] + AWKWARD_TEXTS)
+    expected = features.transform(views)
+    for _, vectorizer, _ in features.transformers_:  # prove sklearn's transform is not used
+        monkeypatch.setattr(vectorizer, "transform", None)
+    assert_same(expected, transform_features(features, views))
+
+
 def test_other_vectorizers_go_through_sklearn(rows: tuple[list[str], list[str]]) -> None:
     features = ColumnTransformer(
         [
             ("binary", TfidfVectorizer(analyzer="char_wb", binary=True), RAW),
             ("chars", TfidfVectorizer(analyzer="char", ngram_range=(2, 3)), RAW),
             ("words", TfidfVectorizer(), LEMMAS),
+            ("stop", TfidfVectorizer(token_pattern=r"\S+", stop_words=["the", "my"]), LEMMAS),
         ]
     ).fit(text_views(rows[0][:500]))
     views = text_views(rows[0][500:700])

@@ -7,6 +7,10 @@ word up once per process and reuses its vocabulary indices; the count matrix, an
 features, are the same as `ColumnTransformer.transform` gives (tested), about five times
 faster for the char part. Shapes this module does not know (another analyzer, binary counts,
 dense output) go through sklearn unchanged.
+
+Word n-grams over a `\\S+` token pattern (the lemma view's) skip sklearn's analyzer chain:
+`str.split()` finds the same tokens as that regex, and the n-grams are joined and looked up
+in one loop, about twice as fast, with the same counts and tf-idf step.
 """
 
 from __future__ import annotations
@@ -49,8 +53,10 @@ def transform_features(features: ColumnTransformer, views: Any) -> Any:
         if vectorizer == "drop":
             continue
         texts = views[column]
-        if _cacheable(vectorizer):
+        if _char_wb_ready(vectorizer):
             matrix = _char_wb_tfidf(vectorizer, texts)
+        elif _split_words_ready(vectorizer):
+            matrix = _split_words_tfidf(vectorizer, texts)
         else:
             matrix = vectorizer.transform(texts)
         weight = weights.get(name)
@@ -70,12 +76,23 @@ def _column_vectorizers(features: ColumnTransformer) -> bool:
     return True
 
 
-def _cacheable(vectorizer: TfidfVectorizer) -> bool:
+def _counts_ready(vectorizer: TfidfVectorizer) -> bool:
+    """Fitted, reads strings, counts (not presence): its counts can be rebuilt here."""
+    return vectorizer.input == "content" and not vectorizer.binary and hasattr(vectorizer, "_tfidf")
+
+
+def _char_wb_ready(vectorizer: TfidfVectorizer) -> bool:
+    return vectorizer.analyzer == "char_wb" and _counts_ready(vectorizer)
+
+
+def _split_words_ready(vectorizer: TfidfVectorizer) -> bool:
+    """Word n-grams whose tokens are exactly str.split()'s: `\\S+`, no custom tokenizer."""
     return (
-        vectorizer.analyzer == "char_wb"
-        and vectorizer.input == "content"
-        and not vectorizer.binary
-        and hasattr(vectorizer, "_tfidf")
+        vectorizer.analyzer == "word"
+        and vectorizer.tokenizer is None
+        and vectorizer.token_pattern == r"\S+"
+        and vectorizer.stop_words is None
+        and _counts_ready(vectorizer)
     )
 
 
@@ -97,13 +114,41 @@ def _char_wb_tfidf(vectorizer: TfidfVectorizer, texts: Any) -> sparse.csr_matrix
                 cached[word] = found
             indices.extend(found)
         indptr.append(len(indices))
+    return _tfidf_of_counts(vectorizer, indices, indptr)
+
+
+def _split_words_tfidf(vectorizer: TfidfVectorizer, texts: Any) -> sparse.csr_matrix:
+    """The vectorizer's tf-idf rows: word n-grams of str.split() tokens, joined by a space
+    as sklearn's _word_ngrams joins them, then its own idf."""
+    preprocess = vectorizer.build_preprocessor()
+    index_of = vectorizer.vocabulary_.get
+    low, high = vectorizer.ngram_range
+    indices: list[int] = []
+    indptr = [0]
+    for text in texts:
+        tokens = preprocess(vectorizer.decode(text)).split()
+        for n in range(low, high + 1):
+            shifted = (tokens[k:] for k in range(n))  # zip stops at the last whole n-gram
+            grams = tokens if n == 1 else map(" ".join, zip(*shifted, strict=False))
+            for gram in grams:
+                found = index_of(gram)
+                if found is not None:
+                    indices.append(found)
+        indptr.append(len(indices))
+    return _tfidf_of_counts(vectorizer, indices, indptr)
+
+
+def _tfidf_of_counts(
+    vectorizer: TfidfVectorizer, indices: list[int], indptr: list[int]
+) -> sparse.csr_matrix:
+    """Each row's vocabulary indices (repeats = counts) through the vectorizer's tf-idf step."""
     counts = sparse.csr_matrix(
         (
             np.ones(len(indices), vectorizer.dtype),
             np.asarray(indices, np.int64),
             np.asarray(indptr, np.int64),
         ),
-        shape=(len(indptr) - 1, len(vocabulary)),
+        shape=(len(indptr) - 1, len(vectorizer.vocabulary_)),
     )
     counts.sum_duplicates()  # one entry per n-gram with its count, indices sorted
     return vectorizer._tfidf.transform(counts, copy=False)
