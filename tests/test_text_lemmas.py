@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+import spacy
 
 from classifiers.text import features
 from classifiers.text.data import read_labelled_csv
@@ -82,3 +83,18 @@ def test_a_full_cache_is_cleared_and_results_stay_the_same(
     monkeypatch.setattr(cache, "MAX_ENTRIES", 2)
     assert lemma_strings(texts) == expected
     assert len(cache._lemmas) <= 2
+
+
+def test_a_special_case_spanning_a_space_turns_the_run_cache_off() -> None:
+    # Runs are only independent while no tokenizer rule joins them; with "e. g." as one
+    # token, every text must go through the tokenizer (spaCy's own answer, not cached runs).
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    nlp.tokenizer.add_special_case("e. g.", [{"ORTH": "e. g."}])
+    runs = features._RunLemmas(nlp, features._LemmaCache(nlp))
+    for text in ["see e. here", "g. too", "see e. g. this"]:
+        known = runs.known(text)
+        got = known if known is not None else runs.learn(text)
+        assert got == " ".join(t.lemma_.lower() for t in nlp(text) if not t.is_space)
+    assert runs.known("e. g.") is None

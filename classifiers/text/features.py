@@ -71,9 +71,17 @@ class _RunLemmas:
         self._tokenizer = nlp.tokenizer
         self._lemmas = lemmas
         self._runs: dict[str, str] = {}
+        # A special case such as "e. g." would join runs into one token: then runs are not
+        # independent and every text goes through the tokenizer.
+        rules = getattr(nlp.tokenizer, "rules", None) or {}
+        self._enabled = not any(
+            any(c.isspace() for c in key) and not key.isspace() for key in rules
+        )
 
     def known(self, text: str) -> str | None:
         """The text's lemma string if every run of it has been seen ("" counts as known)."""
+        if not self._enabled:
+            return None
         runs, parts = self._runs, list[str]()
         for run in text.split():  # str.split() cuts exactly where str.isspace(), as spaCy
             lemmas = runs.get(run)
@@ -84,26 +92,29 @@ class _RunLemmas:
 
     def learn(self, text: str) -> str:
         """The tokenizer's answer for the text; its runs' lemmas are kept for next time."""
-        from spacy.attrs import IDX, ORTH
+        from spacy.attrs import IDX, LENGTH, ORTH
 
-        tokens = self._tokenizer(text).to_array([ORTH, IDX]).tolist()  # type: ignore[misc]
-        words = self._lemmas.words([orth for orth, _ in tokens])
-        starts = [start for _, start in tokens if not text[start].isspace()]
-        if len(starts) == len(words):  # one word per non-space token, as spaCy gives
-            self._keep(text, starts, words)
+        tokens = self._tokenizer(text).to_array([ORTH, IDX, LENGTH]).tolist()  # type: ignore[misc]
+        words = self._lemmas.words([orth for orth, _, _ in tokens])
+        spans = [(start, length) for _, start, length in tokens if not text[start].isspace()]
+        if self._enabled and len(spans) == len(words):  # one word per non-space token
+            self._keep(text, spans, words)
         return " ".join(words)
 
-    def _keep(self, text: str, starts: list[int], words: list[str]) -> None:
-        """Group the words by the run their token starts in, and keep each run's group."""
+    def _keep(self, text: str, spans: list[tuple[int, int]], words: list[str]) -> None:
+        """Group the words by the run their token lies in, and keep each run's group; keep
+        nothing if a token crosses a run's end (runs were not tokenized on their own)."""
         runs, ends, position = text.split(), [], 0
         for run in runs:
             position = text.index(run, position) + len(run)
             ends.append(position)
         grouped: list[list[str]] = [[] for _ in runs]
         index = 0
-        for start, word in zip(starts, words, strict=True):
+        for (start, length), word in zip(spans, words, strict=True):
             while start >= ends[index]:
                 index += 1
+            if start + length > ends[index]:
+                return
             grouped[index].append(word)
         if len(self._runs) + len(runs) > self.MAX_ENTRIES:
             self._runs.clear()
