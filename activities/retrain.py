@@ -25,7 +25,7 @@ from classifiers.registry import CATEGORY, ModelRegistry, RegistryError
 from classifiers.text import ModelFileError, TrainingDataError, evaluate_model
 from classifiers.text.candidate import train_candidate
 from classifiers.text.distilled import TrainingExtraMissing
-from classifiers.text.training import TrainingOptions
+from classifiers.text.training import training_options
 from playbooks.taxonomy import Taxonomy
 from store.models import ModelVersion
 from workflows.retrain import (
@@ -100,8 +100,10 @@ class RetrainActivities:
         """Train on the file (plus reviewed labels) and register a candidate, heartbeating."""
         texts, labels = read_labelled(request.data)
         try:
-            options = TrainingOptions(route=request.route)
-        except ValueError as exc:  # an unknown route: retrying cannot help
+            options = training_options(
+                request.route, Path(request.encoder) if request.encoder else None
+            )
+        except ValueError as exc:  # an unknown route or encoder folder: retrying cannot help
             raise bad_data(str(exc)) from None
         try:
             with ProgressHeartbeat() as progress:

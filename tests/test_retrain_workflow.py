@@ -208,7 +208,7 @@ def test_a_retried_training_attempt_returns_the_candidate_its_request_registered
     assert registry.get(CATEGORY, "v1").card["training_request"] == "retrain-a/run-1"
 
 
-async def test_an_unknown_route_or_a_missing_training_extra_fails_the_run_without_retries(
+async def test_an_unknown_route_encoder_folder_or_missing_extra_fails_the_run_without_retries(
     temporal_client: Client,
     sqlite_sessions: sessionmaker[Session],
     tmp_path: Path,
@@ -219,10 +219,19 @@ async def test_an_unknown_route_or_a_missing_training_extra_fails_the_run_withou
     registry = ModelRegistry(sqlite_sessions, tmp_path / "models")
     settings = Settings(data_dir=tmp_path, slack_bot_token=None)
     monkeypatch.setitem(sys.modules, "torch", None)  # the worker has no embeddings-train extra
+    not_an_encoder = str(tmp_path)  # a folder without config.json
     async with retrain_worker(temporal_client, sqlite_sessions, registry, settings) as queue:
         unknown = await run_retrain(temporal_client, queue, RetrainInput(data, gold, route="deep"))
         distilled = RetrainInput(data, gold, route="distilled")
         no_extra = await run_retrain(temporal_client, queue, distilled)
+        encoder = RetrainInput(data, gold, route="encoder")
+        no_extra_encoder = await run_retrain(temporal_client, queue, encoder)
+        wrong_folder = RetrainInput(data, gold, route="encoder", encoder=not_an_encoder)
+        bad_folder = await run_retrain(temporal_client, queue, wrong_folder)
     assert unknown.status == "failed" and "unknown route 'deep'" in unknown.reason
     assert no_extra.status == "failed" and "embeddings-train extra" in no_extra.reason
+    assert no_extra_encoder.status == "failed"
+    assert "the encoder route needs torch" in no_extra_encoder.reason
+    assert bad_folder.status == "failed"
+    assert f"{not_an_encoder}: no config.json" in bad_folder.reason
     assert registry.list(CATEGORY) == []  # nothing registered, nothing promoted

@@ -35,11 +35,12 @@ class RetrainInput:
     gold: LabelledFile
     margin: float = 0.01  # promote unless macro-F1 is worse than live by more than this
     include_reviewed: bool = True  # add feedback people labelled in review
-    activity_timeout_seconds: float = 1800.0  # raise it for route "distilled": minutes per 1k texts
+    activity_timeout_seconds: float = 1800.0  # raise it for distilled/encoder: minutes per 1k texts
     # Training and scoring heartbeat their progress; a worker silent this long is taken for
     # dead and the activity is retried elsewhere, long before activity_timeout_seconds.
     heartbeat_timeout_seconds: float = 60.0
-    route: str = "linear"  # or "distilled" (needs the embeddings-train extra on the worker)
+    route: str = "linear"  # distilled or encoder need the embeddings-train extra on the worker
+    encoder: str = ""  # a sentence-encoder folder on the worker to fine-tune instead of MiniLM
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class TrainRequest:
     include_reviewed: bool = True
     route: str = "linear"
     request_id: str = ""  # workflow id/run id: a retried attempt reuses what an earlier registered
+    encoder: str = ""
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,7 @@ class RetrainWorkflow:
                     params.include_reviewed,
                     params.route,
                     request_id=f"{workflow.info().workflow_id}/{workflow.info().run_id}",
+                    encoder=params.encoder,
                 ),
                 Candidate,
                 heartbeats=True,

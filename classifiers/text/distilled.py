@@ -38,21 +38,21 @@ DESCRIPTION = (
 
 
 class TrainingExtraMissing(RuntimeError):
-    """The distilled route was asked for without the packages it trains with."""
+    """A route that trains an encoder was asked for without the packages it trains with."""
 
 
-def _missing(modules: Sequence[str]) -> list[str]:
+def missing_modules(modules: Sequence[str]) -> list[str]:
     """The modules that are not installed; found without importing them (torch takes seconds,
     and transformers remembers a failed torch import for the life of the process)."""
     return [name for name in modules if importlib.util.find_spec(name) is None]
 
 
-def require_training_extra() -> None:
+def require_training_extra(route: str = DISTILLED) -> None:
     """Raise TrainingExtraMissing, naming what to install, unless torch & co. are installed."""
-    missing = _missing(TRAINING_MODULES)
+    missing = missing_modules(TRAINING_MODULES)
     if missing:
         raise TrainingExtraMissing(
-            f"the distilled route needs {', '.join(missing)} (the embeddings-train extra): "
+            f"the {route} route needs {', '.join(missing)} (the embeddings-train extra): "
             f"{INSTALL_HINT}"
         )
 
@@ -95,7 +95,7 @@ class StudentEstimator:
 
     @classmethod
     def load(cls, directory: Path) -> StudentEstimator:
-        if _missing(["tokenizers"]):
+        if missing_modules(["tokenizers"]):
             raise ModelFileError(
                 f"{directory}: a distilled model needs the tokenizers package to predict: "
                 "pip install 'winback[embeddings]'"

@@ -1,7 +1,8 @@
 """The category model: a fitted estimator plus the taxonomy it speaks, saved without pickle.
 
-The estimator is the linear route's sklearn pipeline (saved with skops, trusted types only) or
-the distilled route's student (classifiers.text.distilled: skops features, npz weights).
+The estimator is the linear route's sklearn pipeline (saved with skops, trusted types only),
+the distilled route's student (classifiers.text.distilled: skops features, npz weights) or the
+encoder route's fine-tuned encoder (classifiers.text.encoder_route: safetensors).
 
 Each prediction carries the category, its journey stage (from the taxonomy), a calibrated
 confidence and up to three runner-up categories. Texts that are empty, mostly non-Latin script
@@ -31,6 +32,7 @@ MIN_LATIN_SHARE = 0.5
 ALTERNATIVES = 3
 LINEAR = "linear"  # the routes a saved model.json can name
 DISTILLED = "distilled"
+ENCODER = "encoder"
 
 # Everything a saved category model may contain; loading refuses any other type.
 TRUSTED_TYPES = [
@@ -125,11 +127,11 @@ class CategoryModel:
 
     @property
     def route(self) -> str:
-        """`linear` (the skops pipeline) or `distilled` (classifiers.text.distilled)."""
+        """`linear` (the skops pipeline), `distilled` or `encoder` (their own modules)."""
         return str(getattr(self.estimator, "route", LINEAR))
 
     def save(self, directory: Path) -> Path:
-        """Write the estimator (model.skops, or student/ for the distilled route), model.json
+        """Write the estimator (model.skops, or the route's own folder), model.json
         and model_card.json into directory (made if needed)."""
         directory.mkdir(parents=True, exist_ok=True)
         if self.route == LINEAR:
@@ -161,6 +163,10 @@ class CategoryModel:
             from classifiers.text.distilled import StudentEstimator
 
             estimator = StudentEstimator.load(directory)
+        elif route == ENCODER:
+            from classifiers.text.encoder_route import EncoderEstimator
+
+            estimator = EncoderEstimator.load(directory)
         else:
             raise ModelFileError(f"{directory / CONFIG_FILE}: unknown route {route!r}")
         return cls(

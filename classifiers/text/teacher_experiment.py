@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 
 from classifiers.text.teacher_augment import augment
-from classifiers.text.teacher_model import TeacherClassifier, TeacherOptions
+from classifiers.text.teacher_model import WEIGHTS_FILE, TeacherClassifier, TeacherOptions
 from classifiers.text.teacher_student import StudentOptions, softmax
 from classifiers.text.temperature import temperature_for_entropy
 
@@ -57,7 +57,7 @@ def teacher_phase(
         return json.loads(summary_file.read_text(encoding="utf-8"))
     teacher_dir = fold_dir / "teacher"
     started = time.perf_counter()
-    if (teacher_dir / "teacher.safetensors").is_file():
+    if (teacher_dir / WEIGHTS_FILE).is_file():
         teacher = TeacherClassifier.load(teacher_dir, options)
         earlier = json.loads(summary_file.read_text(encoding="utf-8"))
         train_seconds = earlier["train_seconds"]

@@ -10,15 +10,19 @@ only inside functions, so importing this module costs nothing.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+WEIGHTS_FILE = "teacher.safetensors"  # the classifier's weights, beside encoder/ and classes.txt
+OPTIONS_FILE = "options.json"  # the options it was trained with; max_length is reused to serve
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -36,6 +40,15 @@ class TeacherOptions:
     threads: int = 2
     seed: int = 0
     encoder: Path | None = None  # a sentence-transformer folder; None: the shipped MiniLM
+
+
+def _saved_max_length(directory: Path) -> int:
+    """The token limit the teacher was trained with: it cuts texts the same way when serving
+    (teachers saved before options.json use the default)."""
+    saved = directory / OPTIONS_FILE
+    if not saved.is_file():
+        return TeacherOptions.max_length
+    return int(json.loads(saved.read_text(encoding="utf-8"))["max_length"])
 
 
 def encoder_path(options: TeacherOptions | None = None) -> Path:
@@ -156,27 +169,37 @@ class TeacherClassifier:
         return [self.classes_[i] for i in self.logits(texts).argmax(axis=1)]
 
     def save(self, directory: Path) -> Path:
-        """Weights as safetensors, the tokenizer, and the class list (no pickle)."""
+        """Weights as safetensors, the tokenizer, the class list and the options (no pickle)."""
         from safetensors.torch import save_file
 
         directory.mkdir(parents=True, exist_ok=True)
-        save_file(self.model_.state_dict(), str(directory / "teacher.safetensors"))
+        save_file(self.model_.state_dict(), str(directory / WEIGHTS_FILE))
         (directory / "classes.txt").write_text("\n".join(self.classes_), encoding="utf-8")
+        options = json.dumps(asdict(self.options), indent=2, default=str)  # Paths as text
+        (directory / OPTIONS_FILE).write_text(options, encoding="utf-8")
         self.model_.encoder.save_pretrained(str(directory / "encoder"))
         self.tokenizer_.save_pretrained(str(directory / "encoder"))
         return directory
 
     @classmethod
-    def load(cls, directory: Path, options: TeacherOptions | None = None) -> TeacherClassifier:
+    def load(
+        cls, directory: Path, options: TeacherOptions | None = None, threads: int | None = None
+    ) -> TeacherClassifier:
+        """The saved teacher; without options it keeps its training token limit, and threads
+        (torch's, process-wide) overrides the options' count."""
         import torch
         from safetensors.torch import load_file
         from transformers import AutoTokenizer
 
+        if options is None:
+            options = TeacherOptions(max_length=_saved_max_length(directory))
+        if threads is not None:
+            options = replace(options, threads=threads)
         teacher = cls(options)
         torch.set_num_threads(teacher.options.threads)
         teacher.classes_ = (directory / "classes.txt").read_text(encoding="utf-8").split("\n")
         teacher.tokenizer_ = AutoTokenizer.from_pretrained(str(directory / "encoder"))
         teacher.model_ = _classifier(len(teacher.classes_), directory / "encoder")
-        teacher.model_.load_state_dict(load_file(str(directory / "teacher.safetensors")))
+        teacher.model_.load_state_dict(load_file(str(directory / WEIGHTS_FILE)))
         teacher.model_.eval()
         return teacher

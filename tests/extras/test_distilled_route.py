@@ -8,43 +8,22 @@ that the saved model reloads to identical predictions with the linear route's in
 
 from __future__ import annotations
 
-import csv
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
-from classifiers.presets import map_labels
 from classifiers.text import CategoryModel, train_category_model
 from classifiers.text.distilled import DistilledOptions
 from classifiers.text.teacher_model import TeacherOptions
 from classifiers.text.teacher_student import StudentOptions
 from classifiers.text.training import TrainingOptions
 from playbooks.taxonomy import load_taxonomy
-
-BANKING77 = Path(__file__).parents[2] / "winback" / "sample_data" / "banking77" / "train.csv"
-INTENTS = ("card_arrival", "exchange_rate", "lost_or_stolen_card", "top_up_failed", "age_limit")
-PER_INTENT, HELD_OUT = 24, 8
-
-
-def _split() -> tuple[list[str], list[str], list[str], list[str]]:
-    by_intent: dict[str, list[str]] = defaultdict(list)
-    with BANKING77.open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            by_intent[row["category"]].append(row["text"])
-    train_x, train_y, test_x, test_y = [], [], [], []
-    for intent in INTENTS:
-        texts = by_intent[intent]
-        train_x += texts[:PER_INTENT]
-        train_y += [intent] * PER_INTENT
-        test_x += texts[-HELD_OUT:]
-        test_y += [intent] * HELD_OUT
-    return train_x, map_labels(train_y, "banking77"), test_x, map_labels(test_y, "banking77")
+from tests.support.banking77_slice import banking77_slice
 
 
 @pytest.fixture(scope="module")
 def trained() -> CategoryModel:
-    train_x, train_y, _, _ = _split()
+    train_x, train_y, _, _ = banking77_slice()
     options = TrainingOptions(
         route="distilled",
         distilled=DistilledOptions(
@@ -63,9 +42,9 @@ def test_the_distilled_route_scores_a_holdout_and_learns_unseen_texts(
     card = trained.card
     assert card["model"].startswith("fine-tuned sentence encoder")
     assert card["options"]["route"] == "distilled"
-    assert card["evaluation"]["n"] == round(0.2 * len(_split()[0]))
+    assert card["evaluation"]["n"] == round(0.2 * len(banking77_slice()[0]))
     assert card["libraries"]["torch"] != "not installed"
-    _, _, test_x, test_y = _split()
+    _, _, test_x, test_y = banking77_slice()
     predicted = trained.predict_labels(test_x)
     accuracy = sum(p == t for p, t in zip(predicted, test_y, strict=True)) / len(test_y)
     assert accuracy >= 0.7, accuracy  # 5 categories: chance is 0.2
@@ -74,7 +53,7 @@ def test_the_distilled_route_scores_a_holdout_and_learns_unseen_texts(
 def test_a_trained_distilled_model_reloads_to_identical_predictions(
     trained: CategoryModel, tmp_path: Path
 ) -> None:
-    _, _, test_x, _ = _split()
+    _, _, test_x, _ = banking77_slice()
     reloaded = CategoryModel.load(trained.save(tmp_path / "model"))
     assert reloaded.route == "distilled"
     assert reloaded.estimator.student.conv_ is not None  # type: ignore[attr-defined]

@@ -107,6 +107,18 @@ def retrain(
     margin: Annotated[
         float, typer.Option(help="Promote unless macro-F1 is worse than live by more.")
     ] = 0.01,
+    route: Annotated[
+        str, typer.Option(help="linear, distilled or encoder (see `winback model train --help`).")
+    ] = "linear",
+    encoder: Annotated[
+        Path | None, typer.Option(help="Sentence-encoder folder on the worker to fine-tune.")
+    ] = None,
+    timeout_minutes: Annotated[
+        float | None,
+        typer.Option(
+            help="Longest a training or scoring step may run; default 30, or 480 off linear."
+        ),
+    ] = None,
 ) -> None:
     """Train a candidate, compare it with the live model on the gold set, promote if not worse."""
     if not now:
@@ -116,7 +128,16 @@ def retrain(
     def labelled(path: Path) -> LabelledFile:
         return LabelledFile(str(path.resolve()), text_column, label_column, preset)
 
-    params = RetrainInput(data=labelled(data), gold=labelled(gold), margin=margin)
+    if timeout_minutes is None:
+        timeout_minutes = 30.0 if route == "linear" else 480.0  # mpnet: hours on 2 cores
+    params = RetrainInput(
+        data=labelled(data),
+        gold=labelled(gold),
+        margin=margin,
+        activity_timeout_seconds=timeout_minutes * 60,
+        route=route,
+        encoder=str(encoder.resolve()) if encoder else "",
+    )
     asyncio.run(_retrain_now(get_settings(), params))
 
 
