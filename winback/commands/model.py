@@ -46,7 +46,7 @@ PresetOpt = Annotated[
 ROUTE_HELP = (
     "linear (default, seconds to train, ~20,000 texts/s); distilled: a fine-tuned encoder "
     "teaches a student as fast as linear and more accurate, minutes to train; encoder: the "
-    "fine-tuned encoder itself, the most accurate, 50-500x slower to predict (MiniLM ~250 "
+    "fine-tuned encoder itself, the most accurate, 50-500x slower to predict (MiniLM ~200 "
     "texts/s) and torch wherever it predicts. distilled and encoder need the embeddings-train "
     "extra."
 )
