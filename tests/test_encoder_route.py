@@ -62,9 +62,12 @@ def test_the_encoder_estimator_scores_the_raw_text_inside_a_category_model() -> 
     assert model.predict(["where is my card"])[0].category_id == "card_delivery_and_activation"
 
 
-def test_options_put_the_encoder_folder_on_the_route_that_fine_tunes_it(tmp_path: Path) -> None:
+def test_options_put_the_encoder_folder_on_the_route_that_fine_tunes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     base, mini = _encoder_folder(tmp_path, 768), _encoder_folder(tmp_path, 384)
-    served = training_options("encoder", base)
+    monkeypatch.chdir(tmp_path)
+    served = training_options("encoder", Path(base.name))  # relative: recorded absolute
     assert served.encoder.encoder == base and served.encoder.learning_rate == BASE_LEARNING_RATE
     assert served.distilled == TrainingOptions().distilled  # untouched
     taught = training_options("distilled", mini)

