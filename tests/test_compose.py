@@ -83,7 +83,7 @@ def test_start_order_uses_health_and_completion(services: dict[str, dict[str, An
 def test_images_are_pinned(services: dict[str, dict[str, Any]]) -> None:
     for name, service in services.items():
         if name in WINBACK_SERVICES:
-            assert service["build"] == "."
+            assert service["build"]["context"] == "."
             continue
         image = service["image"]
         repository, _, tag = image.rpartition(":")
@@ -159,7 +159,23 @@ def test_image_copies_every_installed_package() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     for package in packages:
         assert f"COPY {package} ./{package}" in dockerfile, f"Dockerfile misses {package}/"
-    assert "pip install ." in dockerfile
+    assert 'pip install ".${WINBACK_EXTRAS:+[$WINBACK_EXTRAS]}"' in dockerfile
+
+
+def test_the_image_extras_exist_and_compose_passes_them() -> None:
+    """The default image serves distilled-route models (tokenizers); a build arg can add the
+    torch extra, and compose forwards both build args from the environment."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = extras["optional-dependencies"]
+    default = re.search(r"^ARG WINBACK_EXTRAS=(\S+)$", (ROOT / "Dockerfile").read_text(), re.M)
+    assert default and default.group(1) == "embeddings"
+    assert any(r.startswith("tokenizers") for r in extras["embeddings"])
+    assert any(r.startswith("torch") for r in extras["embeddings-train"])
+    build = yaml.safe_load(COMPOSE.read_text())["x-winback"]["build"]
+    assert build["args"] == {
+        "WINBACK_EXTRAS": "${WINBACK_EXTRAS:-embeddings}",
+        "TORCH_PIP_ARGS": "${TORCH_PIP_ARGS:-}",
+    }
 
 
 async def test_namespace_script_creates_once_on_a_real_server(
