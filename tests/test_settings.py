@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from winback.cli import build_app
-from winback.settings import Settings
+from winback.settings import Settings, get_settings
 
 SECRET = "xoxb-very-secret-token-123"
 
@@ -55,3 +56,41 @@ def test_config_command_masks_secrets(monkeypatch: pytest.MonkeyPatch, tmp_path)
     assert result.exit_code == 0, result.output
     assert "slack_bot_token" in result.output
     assert SECRET not in result.output
+
+
+def test_the_data_dir_holds_the_store_unless_a_url_is_given(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("WINBACK_DATABASE_URL", raising=False)
+    monkeypatch.setenv("WINBACK_DATA_DIR", str(tmp_path / "state"))
+    expected = f"sqlite:///{tmp_path / 'state' / 'winback.db'}"
+    assert Settings(_env_file=None).database_url == expected  # type: ignore[call-arg]
+    monkeypatch.setenv("WINBACK_DATABASE_URL", "postgresql://winback@db/winback")
+    assert Settings(_env_file=None).database_url == "postgresql://winback@db/winback"  # type: ignore[call-arg]
+
+
+def test_a_model_trained_from_one_folder_is_listed_from_another(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """With only WINBACK_DATA_DIR set, the registry and its model files move together."""
+    monkeypatch.delenv("WINBACK_DATABASE_URL", raising=False)
+    monkeypatch.setenv("WINBACK_DATA_DIR", str(tmp_path / "state"))
+    data = tmp_path / "train.csv"
+    rows = [f"where is my new card {i},card_delivery_and_activation" for i in range(6)]
+    rows += [f"my transfer {i} has not arrived,payments_and_transfers" for i in range(6)]
+    data.write_text("text,label\n" + "\n".join(rows) + "\n")
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+    get_settings.cache_clear()
+    try:
+        monkeypatch.chdir(tmp_path / "a")
+        trained = CliRunner().invoke(build_app(), ["model", "train", "--data", str(data)])
+        assert trained.exit_code == 0, trained.output
+        monkeypatch.chdir(tmp_path / "b")
+        get_settings.cache_clear()
+        listed = CliRunner().invoke(build_app(), ["model", "list"])
+    finally:
+        get_settings.cache_clear()
+    assert listed.exit_code == 0 and "candidate" in listed.output, listed.output
+    assert (tmp_path / "state" / "winback.db").is_file()
+    assert not (tmp_path / "a" / ".winback").exists()

@@ -29,7 +29,9 @@ def test_every_setting_has_a_row_with_its_default() -> None:
     for name, info in Settings.model_fields.items():
         row = next(line for line in text.splitlines() if f"`WINBACK_{name.upper()}`" in line)
         default = info.get_default(call_default_factory=True)
-        if default is not None:
+        if default in (None, ""):
+            assert "(unset)" in row
+        else:
             assert f"`{default}`" in row
         if "SecretStr" in str(info.annotation):
             assert "Secret" in row

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path(".winback"), description="Local state: SQLite files, models, logs.")
     database_url: str = Field(
-        "sqlite:///./.winback/winback.db", description="SQLAlchemy URL of the store."
+        "", description="SQLAlchemy URL of the store; empty: SQLite, winback.db in the data dir."
     )
     temporal_address: str | None = Field(
         None, description="host:port of Temporal; empty starts the embedded dev server."
@@ -74,6 +74,14 @@ class Settings(BaseSettings):
     )
     listen_every_minutes: int = 15
     keep_original_text: bool = Field(False, description="Store unredacted feedback text too.")
+
+    @model_validator(mode="after")
+    def _store_beside_the_other_state(self) -> Settings:
+        """Unset, the store is SQLite in data_dir, so WINBACK_DATA_DIR moves all local state
+        together (a registry left in the working directory lost track of its model files)."""
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'winback.db'}"
+        return self
 
     @property
     def models_dir(self) -> Path:

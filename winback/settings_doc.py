@@ -44,6 +44,10 @@ Notes:
 - With `WINBACK_TEMPORAL_ADDRESS` empty, `winback up` starts the Temporal dev server on
   `127.0.0.1:WINBACK_TEMPORAL_PORT` with its state in `WINBACK_DATA_DIR/temporal.db`.
 - `WINBACK_DATABASE_URL` takes any SQLAlchemy URL; `postgresql://` uses psycopg 3.
+- Unset, `WINBACK_DATABASE_URL` is SQLite at `WINBACK_DATA_DIR/winback.db`, so one variable
+  moves all local state. Until December 2026 it stayed at `./.winback/winback.db` whatever
+  `WINBACK_DATA_DIR` said: if you had set the data dir, move that file into it (or set
+  `WINBACK_DATABASE_URL` to the old file).
 - In docker-compose the connection settings are set by `docker-compose.yml`, the secrets by
   `deploy/winback.env` (see `deploy/winback.env.example` and docs/deployment.md).
 """
@@ -51,7 +55,7 @@ Notes:
 
 def _default(info: FieldInfo) -> str:
     value = info.get_default(call_default_factory=True)
-    if value is PydanticUndefined or value is None:
+    if value is PydanticUndefined or value is None or value == "":
         return "(unset)"
     return f"`{value}`"
 
