@@ -5,8 +5,8 @@ scores 93.7% at 180-250 texts/s on one CPU thread and a fine-tuned all-mpnet-bas
 (`--encoder`) 94.2% at 20-40 texts/s, against 93.5-93.7% at about 13,000 texts/s for the
 distilled route's student (docs/models.md). A few thousand feedback items a day take seconds
 with MiniLM and a few minutes with mpnet, so a team that wants the last half point and has the
-torch extra on its worker can take it. Weights are saved as safetensors with the tokenizer and class list: no
-pickle anywhere.
+torch extra on its worker can take it. Weights are saved as safetensors with the tokenizer
+and class list: no pickle anywhere.
 """
 
 from __future__ import annotations
