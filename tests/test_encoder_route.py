@@ -19,6 +19,7 @@ from classifiers.text import CategoryModel, ModelFileError, train_category_model
 from classifiers.text.distilled import TrainingExtraMissing
 from classifiers.text.encoder_route import ENCODER_DIR, EncoderEstimator
 from classifiers.text.model import CARD_FILE, CONFIG_FILE
+from classifiers.text.model_card import card_route
 from classifiers.text.training import BASE_LEARNING_RATE, TrainingOptions, training_options
 from playbooks.taxonomy import load_taxonomy
 from winback.cli import build_app
@@ -134,3 +135,9 @@ def test_cli_train_refuses_a_missing_extra_and_a_misplaced_encoder_before_readin
     result = cli.invoke(build_app(), [*base, "--route", "encoder"])
     assert result.exit_code == 2 and "the encoder route needs torch" in result.output
     assert "absent.csv" not in result.output  # refused before the data was read
+
+
+def test_cards_name_their_route_and_older_cards_are_linear() -> None:
+    assert card_route({"options": {"route": "encoder"}}) == "encoder"
+    assert card_route({"options": {"svm_c": 1.0}}) == "linear"  # written before routes
+    assert card_route({}) == "linear"

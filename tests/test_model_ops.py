@@ -104,7 +104,9 @@ def test_cli_train_evaluate_promote_shadow_rollback(cli: CliRunner, tmp_path: Pa
     assert "row 1, field label: 'card_arrival' is not a category" in out
     _run(cli, "model", "evaluate", "--data", str(test), *args, code=2)  # nothing live yet
     _run(cli, "model", "promote", "v1")
-    assert "v1" in _run(cli, "model", "list") and "v2" not in _run(cli, "model", "list")
+    listed = _run(cli, "model", "list")
+    assert "v1" in listed and "v2" not in listed
+    assert re.search(r"│ category │ v1\s+│ live\s+│ linear\s+│", listed), listed
 
     report_dir = tmp_path / "report"
     out = _run(

@@ -46,6 +46,14 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+def card_route(card: dict[str, Any]) -> str:
+    """The route (linear, distilled, encoder) a category model's card records; cards written
+    before routes existed hold none, and those models are linear."""
+    options = card.get("options")
+    route = options.get("route") if isinstance(options, dict) else None
+    return str(route) if route else "linear"
+
+
 def _options_dict(options: object) -> dict[str, Any]:
     if is_dataclass(options) and not isinstance(options, type):
         return dict(json.loads(json.dumps(asdict(options), default=str)))  # Paths as text

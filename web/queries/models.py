@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from classifiers.registry import CATEGORY
+from classifiers.text.model_card import card_route
 from store.models import Category, FeedbackItem, ModelVersion
 
 REVIEW_SHOWN = 50
@@ -101,6 +103,8 @@ def model_views(session: Session) -> list[ModelView]:
             for k, v in {**card, **_evaluation(card)}.items()
             if isinstance(v, int | float) or k in ("method", "taxonomy_version")
         }
+        if row.kind == CATEGORY:
+            summary["route"] = card_route(card)
         views.append(ModelView(row, scores_from_card(card), labels, matrix, summary))
     return views
 

@@ -20,6 +20,7 @@ from classifiers.text.confusion_plot import write_confusion_image
 from classifiers.text.data import DataFileError, read_labelled_csv
 from classifiers.text.distilled import TrainingExtraMissing, require_training_extra
 from classifiers.text.model import LINEAR
+from classifiers.text.model_card import card_route
 from classifiers.text.shadow import recent_feedback_texts, shadow_compare
 from classifiers.text.training import ROUTES, training_options
 from playbooks.taxonomy import TaxonomyError, load_taxonomy
@@ -160,7 +161,9 @@ def evaluate(
 @model_app.command("list")
 def list_versions() -> None:
     """Every registered model version with its status and holdout score."""
-    table = Table("kind", "version", "status", "created", "promoted", "rows", "holdout acc")
+    table = Table(
+        "kind", "version", "status", "route", "created", "promoted", "rows", "holdout acc"
+    )
     for row in _registry(open_runtime()).list():
         evaluation = row.card.get("evaluation") or {}
         accuracy = evaluation.get("accuracy") if isinstance(evaluation, dict) else None
@@ -168,6 +171,7 @@ def list_versions() -> None:
             row.kind,
             row.version,
             row.status,
+            card_route(row.card) if row.kind == CATEGORY else "",
             f"{row.created_at:%Y-%m-%d %H:%M}",
             f"{row.promoted_at:%Y-%m-%d %H:%M}" if row.promoted_at else "",
             str(row.card.get("training_rows", "")),
