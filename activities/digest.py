@@ -22,6 +22,7 @@ from temporalio import activity
 from store.models import Category, RescueCase, SpikeAlert
 from web.queries.assets import assets_report
 from web.queries.periods import Filters, Period, day_start
+from winback.money import money
 from winback.settings import Settings
 from workflows.digest import (
     ACTIVITY_FIGURES,
@@ -84,14 +85,14 @@ def digest_message(f: DigestFigures, dashboard_url: str) -> tuple[str, list[dict
     """One Slack message: new vs lost, why, rescue outcomes, spikes, and the dashboard link."""
     net = f.new_count - f.lost_count
     growth = (
-        f"*New* {f.new_count} (${f.new_value:,.0f}) · *Lost* {f.lost_count} "
-        f"(${f.lost_value:,.0f}) · *Net* {net:+d} (${f.new_value - f.lost_value:,.0f})"
+        f"*New* {f.new_count} ({money(f.new_value)}) · *Lost* {f.lost_count} "
+        f"({money(f.lost_value)}) · *Net* {net:+d} ({money(f.new_value - f.lost_value)})"
     )
     why = "*Top why:* " + ("; ".join(f.top_reasons) or "no coded reasons this week")
     rescues = (
         f"*Rescues closed:* {f.outcomes.get('rescued', 0)} rescued, "
         f"{f.outcomes.get('lost', 0)} lost, {f.outcomes.get('no_contact', 0)} no contact"
-        f" · ${f.value_saved:,.0f} saved · {f.open_cases} still open"
+        f" · {money(f.value_saved)} saved · {f.open_cases} still open"
     )
     spikes = "*Spikes:* " + ("; ".join(f.spikes) or "none")
     text = f"Customer Room week {f.start} to {f.end}: new {f.new_count}, lost {f.lost_count}."

@@ -11,6 +11,7 @@ from typing import Any
 
 from activities.slack_step_form import encode_step_form
 from activities.task_notice import TaskNotice
+from winback.money import money
 from workflows.rescue_messages import STEPS
 
 Block = dict[str, Any]
@@ -74,10 +75,6 @@ def button(label: str, action_id: str, value: str, style: str | None = None) -> 
     if style:
         element["style"] = style
     return element
-
-
-def money(amount: float) -> str:
-    return f"${amount:,.0f}"
 
 
 def notification_text(notice: TaskNotice) -> str:

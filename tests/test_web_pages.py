@@ -25,7 +25,8 @@ def _months_back(today: date, months: int) -> date:
 
 
 def _money(value: float) -> str:
-    return f"${value:,.0f}"
+    whole = round(value)
+    return f"-${-whole:,}" if whole < 0 else f"${whole:,}"
 
 
 def test_assets_page_matches_sql_and_filters(
@@ -57,6 +58,7 @@ def test_assets_page_matches_sql_and_filters(
             assert number(page, "kpi-lost-count") == str(lost_count)
             assert number(page, "kpi-lost-value") == _money(lost_value)
             assert number(page, "kpi-net-count") == f"{new_count - lost_count:+d}"
+            assert number(page, "kpi-net-value") == _money(new_value - lost_value)
             if segment:
                 assert new_count < seeded.customers  # the filter really narrowed it
         reasons = db.execute(
@@ -77,6 +79,8 @@ def test_assets_page_matches_sql_and_filters(
         for reason, count in stated:
             assert f'<q>{reason}</q></td><td class="n">{count}</td>' in page
         assert "Charged twice" in page and "Local admin" in page
+        empty = web.get("/?period=week&segment=no-such-segment").text
+        assert "No coded reasons in this window." in empty and "none has a stage yet" in empty
         assert web.get("/?period=decade", headers=HTML).status_code == 400
 
 
@@ -129,9 +133,10 @@ def test_pipeline_page_matches_sql_and_filters(
             assert number(page, "kpi-flagged") == str(len(chosen))
             assert number(page, "kpi-save-rate") == f"{100 * len(rescued) / len(decided):.0f}%"
             assert number(page, "kpi-value-saved") == _money(sum(c.value_saved for c in chosen))
-            assert number(page, "kpi-escalated") == str(
-                sum(1 for c in chosen if c.escalated and c.status == "open")
-            )
+            escalated = sum(1 for c in chosen if c.escalated and c.status == "open")
+            assert number(page, "kpi-escalated") == str(escalated)
+            alarm = re.search(r'<div class="kpi ?(\w*)"><span>Escalated', page)
+            assert alarm and alarm.group(1) == ("bad" if escalated else "")  # no red zero
             claimed_here = sum(1 for c in chosen if c.id in claimed)
             assert re.search(
                 rf'data-step="claimed"><td>claimed</td><td class="n">{claimed_here}<', page
@@ -219,6 +224,7 @@ def test_relabel_promote_and_rollback(
         label, score = next(iter(card["per_category"].items()))
         assert re.search(rf"<td>{label}</td><td class=\"n\">{score['precision']:.2f}</td>", page)
         assert "Confusion matrix v1" in page
+        assert "route=linear" in page  # the card column names each category model's route
         item_id = int(re.search(r'data-item="(\d+)"', page).group(1))  # type: ignore[union-attr]
         done = web.post(
             "/ops/models/relabel",

@@ -15,13 +15,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from web import charts
 from web.auth import CSRF_COOKIE, CSRF_FIELD, User, csrf_seed, csrf_token, current_user
 from web.queries.periods import Filters
+from winback.money import money
 
 API_PREFIXES = ("/api/", "/slack/", "/healthz")  # their clients always get JSON errors
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-
-
-def money(value: float | None) -> str:
-    return "-" if value is None else f"${value:,.0f}"
 
 
 def percent(value: float | None) -> str:
