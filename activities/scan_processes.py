@@ -64,12 +64,19 @@ class LazyProcessPool:
     def __init__(self, database_url: str, rules_path: Path | None, processes: int) -> None:
         self._args = (database_url, rules_path, processes)
         self._pool: ProcessPoolExecutor | None = None
+        _LIVE.add(self)
 
     def __call__(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = scan_process_pool(*self._args)
             weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)
         return self._pool
+
+    def close(self) -> None:
+        """Stop the pool's processes and wait for them; the next call starts a new pool."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     async def run(self, req: PartitionRequest) -> PartitionResult:
         """Score `req` in the pool. A pool whose process died (killed, out of memory) is
@@ -86,6 +93,17 @@ class LazyProcessPool:
                 f"a scan process died ({exc}); the retry starts a fresh pool",
                 type="ScanProcessDied",
             ) from None
+
+
+_LIVE: weakref.WeakSet[LazyProcessPool] = weakref.WeakSet()
+
+
+def close_scan_pools() -> None:
+    """Close every scan pool of this process. The CLI leaves with os._exit, which skips the
+    pools' finalizers: without this, stopping `winback up` left their processes to die alone
+    and multiprocessing's resource tracker warned of leaked semaphores."""
+    for lazy in list(_LIVE):
+        lazy.close()
 
 
 def score_in_process(req: PartitionRequest) -> PartitionResult:

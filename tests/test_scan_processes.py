@@ -19,7 +19,11 @@ from temporalio.worker import Worker
 
 from activities.rescue_start import RescueStarter
 from activities.scan import ScanActivities, scan_activities
-from activities.scan_processes import LazyProcessPool, shares_across_processes
+from activities.scan_processes import (
+    LazyProcessPool,
+    close_scan_pools,
+    shares_across_processes,
+)
 from tests.support.detect_data import scan_store
 from tests.test_scan_workflow import flags_by_customer, run_scan
 from winback.settings import Settings
@@ -72,7 +76,14 @@ async def test_partitions_scored_in_processes_store_the_same_flags(
     os.kill(next(iter(workers)), signal.SIGKILL)
     after_kill = flags_by_customer(sessions, await _scan(temporal_client, sessions, in_processes))
     assert summary(after_kill) == summary(by_threads)
-    assert set(pool_owner._pool()._processes).isdisjoint(workers)  # type: ignore[misc, union-attr]
+    fresh = pool_owner._pool()._processes  # type: ignore[misc, union-attr]
+    assert set(fresh).isdisjoint(workers)
+
+    # Stopping the worker closes the pool: its processes end before the CLI's os._exit.
+    processes = list(fresh.values())
+    close_scan_pools()
+    assert pool_owner._pool._pool is None  # type: ignore[union-attr]
+    assert all(not process.is_alive() for process in processes)
 
 
 def test_an_in_memory_store_stays_in_the_workers_threads() -> None:

@@ -195,6 +195,10 @@ async def serve_until_stopped(
         web[0].should_exit = True
     if worker is not None and not running["worker"].done():
         await worker.shutdown()
+    if worker is not None:
+        from activities.scan_processes import close_scan_pools
+
+        await asyncio.to_thread(close_scan_pools)  # waits for the pool's processes to end
     running["stop"].cancel()
     results = await asyncio.gather(*running.values(), return_exceptions=True)
     for name, result in zip(running, results, strict=True):
