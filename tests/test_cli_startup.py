@@ -39,6 +39,19 @@ def test_a_light_command_does_not_load_the_model_libraries() -> None:
     assert result.stdout.strip() == "[]", result.stderr
 
 
+def test_registering_every_command_leaves_skops_io_and_torch_unimported() -> None:
+    """skops.io walks scikit-learn's estimators and imports torch when installed: seconds
+    that `winback --help` paid before it moved behind classifiers.skops_io."""
+    probe = (
+        "import sys; from winback import cli; cli._register_commands([]); "
+        "print(sorted(m for m in ('skops.io', 'torch') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
+    )
+    assert result.stdout.strip() == "[]", result.stderr
+
+
 def test_an_unknown_command_is_a_usage_error() -> None:
     result = subprocess.run([str(WINBACK), "nosuch"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2

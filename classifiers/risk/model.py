@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import sklearn
 import skops
-import skops.io as sio
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -26,6 +25,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from classifiers.risk.model_frame import model_input
+from classifiers.skops_io import skops_io
 
 # Every type a saved risk model may contain; loading refuses anything else.
 TRUSTED_TYPES = [
@@ -163,7 +163,7 @@ def save_risk_model(model: RiskModel, directory: Path) -> Path:
     """`model.skops` + `card.json` in `directory`; returns the model file."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "model.skops"
-    sio.dump(model.pipeline, path)
+    skops_io().dump(model.pipeline, path)
     (directory / "card.json").write_text(json.dumps(model.card, indent=2), encoding="utf-8")
     return path
 
@@ -175,10 +175,10 @@ def load_risk_model(path: Path) -> RiskModel:
     """
     if path.is_dir():
         path = path / "model.skops"
-    untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
+    untrusted = [t for t in skops_io().get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
     if untrusted:
         raise ValueError(f"{path}: refusing to load untrusted types {untrusted}")
-    pipeline = sio.load(path, trusted=TRUSTED_TYPES)
+    pipeline = skops_io().load(path, trusted=TRUSTED_TYPES)
     card = json.loads((path.parent / "card.json").read_text(encoding="utf-8"))
     features = card["features"]
     return RiskModel(pipeline, list(features["numeric"]), list(features["categorical"]), card)

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import skops.io as sio
 from scipy import sparse
 from sklearn.compose import ColumnTransformer
 from sklearn.svm import LinearSVC
 
+from classifiers.skops_io import skops_io
 from classifiers.text.fast_features import transform_features
 from classifiers.text.features import build_features, text_views
 from classifiers.text.model import TRUSTED_TYPES, ModelFileError
@@ -116,8 +116,8 @@ class EmbeddingBlendModel:
     def save(self, directory: Path) -> Path:
         classifier = self._fitted()
         directory.mkdir(parents=True, exist_ok=True)
-        sio.dump(self.features_, directory / FEATURES_FILE)
-        sio.dump(classifier, directory / CLASSIFIER_FILE)
+        skops_io().dump(self.features_, directory / FEATURES_FILE)
+        skops_io().dump(classifier, directory / CLASSIFIER_FILE)
         self.embedder.save(directory / EMBEDDINGS_DIR)
         config = {"embedding_weight": self.embedding_weight, "svm_c": self.svm_c}
         (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2), encoding="utf-8")
@@ -143,10 +143,10 @@ class EmbeddingBlendModel:
 
 def _load_trusted(path: Path, expected: type) -> Any:
     """The object in a skops file, refused unless its types are trusted and it is `expected`."""
-    untrusted = set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
+    untrusted = set(skops_io().get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
     if untrusted:
         raise ModelFileError(f"{path}: untrusted types {sorted(untrusted)}")
-    loaded = sio.load(path, trusted=TRUSTED_TYPES)
+    loaded = skops_io().load(path, trusted=TRUSTED_TYPES)
     if not isinstance(loaded, expected):
         raise ModelFileError(f"{path}: holds {type(loaded).__name__}, not {expected.__name__}")
     return loaded

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import skops.io as sio
 
+from classifiers.skops_io import skops_io
 from classifiers.text.fast_features import predict_proba
 from classifiers.text.features import latin_share, text_views
 
@@ -61,10 +61,12 @@ def _load_pipeline(directory: Path) -> Any:
     """The linear route's sklearn pipeline from model.skops, trusted types only."""
     if not (directory / MODEL_FILE).is_file():
         raise ModelFileError(f"{directory}: missing {MODEL_FILE}")
-    untrusted = set(sio.get_untrusted_types(file=directory / MODEL_FILE)) - set(TRUSTED_TYPES)
+    untrusted = set(skops_io().get_untrusted_types(file=directory / MODEL_FILE)) - set(
+        TRUSTED_TYPES
+    )
     if untrusted:
         raise ModelFileError(f"{directory / MODEL_FILE}: untrusted types {sorted(untrusted)}")
-    return sio.load(directory / MODEL_FILE, trusted=TRUSTED_TYPES)
+    return skops_io().load(directory / MODEL_FILE, trusted=TRUSTED_TYPES)
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ class CategoryModel:
         and model_card.json into directory (made if needed)."""
         directory.mkdir(parents=True, exist_ok=True)
         if self.route == LINEAR:
-            sio.dump(self.estimator, directory / MODEL_FILE)
+            skops_io().dump(self.estimator, directory / MODEL_FILE)
         else:
             self.estimator.save(directory)
         config = {

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import skops.io as sio
 from scipy import sparse
 from sklearn.compose import ColumnTransformer
 
+from classifiers.skops_io import skops_io
 from classifiers.text.blend import BlendFeatures, EmbeddingBlendModel, _load_trusted
 from classifiers.text.features import text_views
 from classifiers.text.model import ModelFileError
@@ -183,7 +183,7 @@ class SoftLinearStudent:
         if self.coef_ is None or self.intercept_ is None:
             raise ValueError("SoftLinearStudent is not fitted; call fit()")
         directory.mkdir(parents=True, exist_ok=True)
-        sio.dump(self.features.tfidf_, directory / "features.skops")
+        skops_io().dump(self.features.tfidf_, directory / "features.skops")
         arrays = {"coef": self.coef_, "intercept": self.intercept_}
         if self.deep_ is not None:
             deep = self.deep_
