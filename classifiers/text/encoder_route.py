@@ -11,6 +11,7 @@ and class list: no pickle anywhere.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,10 @@ class EncoderEstimator:
 
     def __init__(self, encoder: TeacherClassifier) -> None:
         self.encoder = encoder
+        # One text batch at a time: a fast tokenizer may raise "Already borrowed" when threads
+        # share it (the worker runs classify batches in parallel), and torch already uses the
+        # cores it was given for each batch.
+        self._lock = threading.Lock()
 
     @property
     def classes_(self) -> np.ndarray:
@@ -43,7 +48,10 @@ class EncoderEstimator:
 
     def predict_proba(self, views: Any) -> np.ndarray:
         """Softmax of the encoder's logits for the raw (clipped) texts of text_views(texts)."""
-        return softmax(self.encoder.logits([str(text) for text in views[RAW]]))
+        texts = [str(text) for text in views[RAW]]
+        with self._lock:
+            logits = self.encoder.logits(texts)
+        return softmax(logits)
 
     def predict(self, views: Any) -> np.ndarray:
         return self.classes_[self.predict_proba(views).argmax(axis=1)]

@@ -9,6 +9,7 @@ the data, and that the saved model reloads and serves through the registry uncha
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -64,3 +65,14 @@ def test_an_encoder_model_reloads_and_serves_from_the_registry_unchanged(
     assert live is not None and live.route == "encoder" and live.version == version
     assert live.predict(test_x) == trained.predict(test_x)
     assert CategoryModel.load(saved).predict(test_x) == trained.predict(test_x)
+
+
+def test_threads_sharing_an_encoder_model_get_the_sequential_answers(
+    trained: CategoryModel,
+) -> None:
+    """The worker classifies batches on several threads with one cached model."""
+    _, _, test_x, _ = banking77_slice()
+    batches = [test_x[i::4] for i in range(4)] * 3
+    expected = [trained.predict(batch) for batch in batches]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(trained.predict, batches)) == expected
