@@ -119,7 +119,9 @@ def test_loading_an_encoder_model_names_missing_files_then_missing_packages(
         CategoryModel.load(saved)
     (saved / ENCODER_DIR / "classes.txt").write_text("\n".join(CLASSES))
     monkeypatch.setitem(sys.modules, "torch", None)
-    with pytest.raises(ModelFileError, match=r"needs torch to predict: pip install torch"):
+    with pytest.raises(
+        ModelFileError, match=r"needs torch(, [a-z]+)* to predict: pip install torch"
+    ):
         CategoryModel.load(saved)
 
 
