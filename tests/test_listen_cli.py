@@ -25,7 +25,7 @@ from winback.runtime import Runtime
 from winback.settings import Settings, get_settings
 from winback.worker import build_worker
 from workflows.listen import ListenWorkflow
-from workflows.retrain import RetrainWorkflow
+from workflows.retrain import RetrainInput, RetrainWorkflow
 
 
 @pytest.fixture
@@ -121,3 +121,27 @@ async def test_retrain_now_then_listen_now_through_the_cli(
 def test_retrain_without_now_explains_itself(settings_env: Settings, tmp_path: Path) -> None:
     code, output = invoke(["retrain", "--data", "a.csv", "--gold", "b.csv"])
     assert code == 2 and "--now" in output
+
+
+def test_retrain_passes_route_encoder_folder_and_timeouts_to_the_workflow(
+    settings_env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[RetrainInput] = []
+
+    async def capture(settings: Settings, params: RetrainInput) -> None:
+        started.append(params)
+
+    monkeypatch.setattr("winback.commands.listen._retrain_now", capture)
+    monkeypatch.chdir(tmp_path)
+    base = ["retrain", "--now", "--data", "a.csv", "--gold", "b.csv"]
+    assert invoke(base)[0] == 0
+    assert invoke([*base, "--route", "encoder", "--encoder", "encoders/mpnet"])[0] == 0
+    assert invoke([*base, "--route", "distilled", "--timeout-minutes", "90"])[0] == 0
+
+    linear, encoder, distilled = started
+    assert (linear.route, linear.encoder, linear.activity_timeout_seconds) == ("linear", "", 1800)
+    assert encoder.route == "encoder" and encoder.activity_timeout_seconds == 480 * 60
+    assert encoder.encoder == str(
+        tmp_path.resolve() / "encoders" / "mpnet"
+    )  # as the worker sees it
+    assert (distilled.route, distilled.activity_timeout_seconds) == ("distilled", 90 * 60)
