@@ -20,6 +20,7 @@ from classifiers.text.distilled import TrainingExtraMissing
 from classifiers.text.encoder_route import ENCODER_DIR, EncoderEstimator
 from classifiers.text.model import CARD_FILE, CONFIG_FILE
 from classifiers.text.model_card import card_route
+from classifiers.text.teacher_model import TeacherOptions, saved_max_length
 from classifiers.text.training import BASE_LEARNING_RATE, TrainingOptions, training_options
 from playbooks.taxonomy import load_taxonomy
 from winback.cli import build_app
@@ -143,3 +144,12 @@ def test_cards_name_their_route_and_older_cards_are_linear() -> None:
     assert card_route({"options": {"route": "encoder"}}) == "encoder"
     assert card_route({"options": {"svm_c": 1.0}}) == "linear"  # written before routes
     assert card_route({}) == "linear"
+
+
+def test_a_saved_encoder_serves_with_its_training_token_limit(tmp_path: Path) -> None:
+    assert saved_max_length(tmp_path) == TeacherOptions.max_length  # saved before options.json
+    (tmp_path / "options.json").write_text(json.dumps({"max_length": 32, "epochs": 2}))
+    assert saved_max_length(tmp_path) == 32
+    (tmp_path / "options.json").write_text('{"epochs": 2}')
+    with pytest.raises(ModelFileError, match="options.json: no readable max_length"):
+        saved_max_length(tmp_path)

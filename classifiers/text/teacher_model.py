@@ -42,13 +42,18 @@ class TeacherOptions:
     encoder: Path | None = None  # a sentence-transformer folder; None: the shipped MiniLM
 
 
-def _saved_max_length(directory: Path) -> int:
+def saved_max_length(directory: Path) -> int:
     """The token limit the teacher was trained with: it cuts texts the same way when serving
     (teachers saved before options.json use the default)."""
     saved = directory / OPTIONS_FILE
     if not saved.is_file():
         return TeacherOptions.max_length
-    return int(json.loads(saved.read_text(encoding="utf-8"))["max_length"])
+    try:
+        return int(json.loads(saved.read_text(encoding="utf-8"))["max_length"])
+    except (ValueError, KeyError, TypeError) as exc:
+        from classifiers.text.model import ModelFileError
+
+        raise ModelFileError(f"{saved}: no readable max_length ({exc!r})") from None
 
 
 def encoder_path(options: TeacherOptions | None = None) -> Path:
@@ -203,7 +208,7 @@ class TeacherClassifier:
         from transformers import AutoTokenizer
 
         if options is None:
-            options = TeacherOptions(max_length=_saved_max_length(directory))
+            options = TeacherOptions(max_length=saved_max_length(directory))
         if threads is not None:
             options = replace(options, threads=threads)
         teacher = cls(options)
