@@ -19,7 +19,7 @@ from classifiers.text import CategoryModel, ModelFileError, train_category_model
 from classifiers.text.distilled import TrainingExtraMissing
 from classifiers.text.encoder_route import ENCODER_DIR, EncoderEstimator
 from classifiers.text.model import CARD_FILE, CONFIG_FILE
-from classifiers.text.model_card import card_route
+from classifiers.text.model_card import build_card, card_route
 from classifiers.text.teacher_model import TeacherOptions, saved_max_length
 from classifiers.text.training import BASE_LEARNING_RATE, TrainingOptions, training_options
 from playbooks.taxonomy import load_taxonomy
@@ -153,3 +153,13 @@ def test_a_saved_encoder_serves_with_its_training_token_limit(tmp_path: Path) ->
     (tmp_path / "options.json").write_text('{"epochs": 2}')
     with pytest.raises(ModelFileError, match="options.json: no readable max_length"):
         saved_max_length(tmp_path)
+
+
+def test_a_card_keeps_only_its_own_routes_sub_options() -> None:
+    def options_on_card(route: str) -> set[str]:
+        card = build_card(["a"], ["b"], "1", TrainingOptions(route=route), None)
+        return set(card["options"]) & {"distilled", "encoder"}
+
+    assert options_on_card("linear") == set()
+    assert options_on_card("distilled") == {"distilled"}
+    assert options_on_card("encoder") == {"encoder"}

@@ -54,10 +54,19 @@ def card_route(card: dict[str, Any]) -> str:
     return str(route) if route else "linear"
 
 
+# Sub-options named after the one route that reads them: a card keeps its own route's only.
+ROUTE_OPTIONS = ("distilled", "encoder")
+
+
 def _options_dict(options: object) -> dict[str, Any]:
-    if is_dataclass(options) and not isinstance(options, type):
-        return dict(json.loads(json.dumps(asdict(options), default=str)))  # Paths as text
-    return {}
+    if not is_dataclass(options) or isinstance(options, type):
+        return {}
+    values = dict(json.loads(json.dumps(asdict(options), default=str)))  # Paths as text
+    route = values.get("route")
+    for key in ROUTE_OPTIONS:
+        if route is not None and route != key:
+            values.pop(key, None)
+    return values
 
 
 def build_card(
