@@ -123,7 +123,7 @@ def test_retrain_without_now_explains_itself(settings_env: Settings, tmp_path: P
     assert code == 2 and "--now" in output
 
 
-def test_retrain_passes_route_encoder_folder_and_timeouts_to_the_workflow(
+async def test_retrain_passes_route_encoder_folder_and_timeouts_to_the_workflow(
     settings_env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started: list[RetrainInput] = []
@@ -134,9 +134,12 @@ def test_retrain_passes_route_encoder_folder_and_timeouts_to_the_workflow(
     monkeypatch.setattr("winback.commands.listen._retrain_now", capture)
     monkeypatch.chdir(tmp_path)
     base = ["retrain", "--now", "--data", "a.csv", "--gold", "b.csv"]
-    assert invoke(base)[0] == 0
-    assert invoke([*base, "--route", "encoder", "--encoder", "encoders/mpnet"])[0] == 0
-    assert invoke([*base, "--route", "distilled", "--timeout-minutes", "90"])[0] == 0
+    # In a thread, as `winback` runs: the command's asyncio.run would otherwise clear this
+    # thread's event loop under the tests that follow.
+    for extra in ([], ["--route", "encoder", "--encoder", "encoders/mpnet"]):
+        assert (await asyncio.to_thread(invoke, [*base, *extra]))[0] == 0
+    distilled_args = [*base, "--route", "distilled", "--timeout-minutes", "90"]
+    assert (await asyncio.to_thread(invoke, distilled_args))[0] == 0
 
     linear, encoder, distilled = started
     assert (linear.route, linear.encoder, linear.activity_timeout_seconds) == ("linear", "", 1800)
