@@ -82,7 +82,8 @@ def training_options(route: str = LINEAR, encoder: Path | None = None) -> Traini
         raise ValueError("an encoder folder is for the distilled and encoder routes, not linear")
     if not (encoder / "config.json").is_file():
         raise ValueError(f"{encoder}: no config.json; not a sentence-encoder folder")
-    teacher = replace(options.encoder, encoder=encoder.resolve())  # the card names it exactly
+    base = options.encoder if route == ENCODER else options.distilled.teacher
+    teacher = replace(base, encoder=encoder.resolve())  # the card names it exactly
     if _hidden_size(encoder) >= BASE_HIDDEN_SIZE:
         teacher = replace(teacher, learning_rate=BASE_LEARNING_RATE)
     if route == ENCODER:
