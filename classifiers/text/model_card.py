@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from classifiers.text.evaluation import EvaluationReport
+from classifiers.text.model import DISTILLED, ENCODER, LINEAR
 
 LIBRARIES = (
     "scikit-learn",
@@ -51,11 +52,11 @@ def card_route(card: dict[str, Any]) -> str:
     before routes existed hold none, and those models are linear."""
     options = card.get("options")
     route = options.get("route") if isinstance(options, dict) else None
-    return str(route) if route else "linear"
+    return str(route) if route else LINEAR
 
 
 # Sub-options named after the one route that reads them: a card keeps its own route's only.
-ROUTE_OPTIONS = ("distilled", "encoder")
+ROUTE_OPTIONS = (DISTILLED, ENCODER)
 
 
 def _options_dict(options: object) -> dict[str, Any]:
@@ -63,9 +64,10 @@ def _options_dict(options: object) -> dict[str, Any]:
         return {}
     values = dict(json.loads(json.dumps(asdict(options), default=str)))  # Paths as text
     route = values.get("route")
-    for key in ROUTE_OPTIONS:
-        if route is not None and route != key:
-            values.pop(key, None)
+    if route is not None:
+        for key in ROUTE_OPTIONS:
+            if key != route:
+                values.pop(key, None)
     return values
 
 
