@@ -19,7 +19,7 @@ from scipy import sparse
 from sklearn.compose import ColumnTransformer
 from sklearn.svm import LinearSVC
 
-from classifiers.skops_io import skops_io
+from classifiers.skops_io import load_trusted, skops_io
 from classifiers.text.fast_features import transform_features
 from classifiers.text.features import build_features, text_views
 from classifiers.text.model import TRUSTED_TYPES, ModelFileError
@@ -143,10 +143,7 @@ class EmbeddingBlendModel:
 
 def _load_trusted(path: Path, expected: type) -> Any:
     """The object in a skops file, refused unless its types are trusted and it is `expected`."""
-    untrusted = set(skops_io().get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
-    if untrusted:
-        raise ModelFileError(f"{path}: untrusted types {sorted(untrusted)}")
-    loaded = skops_io().load(path, trusted=TRUSTED_TYPES)
+    loaded = load_trusted(path, TRUSTED_TYPES, ModelFileError)
     if not isinstance(loaded, expected):
         raise ModelFileError(f"{path}: holds {type(loaded).__name__}, not {expected.__name__}")
     return loaded

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from classifiers.skops_io import skops_io
+from classifiers.skops_io import load_trusted, skops_io
 from classifiers.text.fast_features import predict_proba
 from classifiers.text.features import latin_share, text_views
 
@@ -61,12 +61,7 @@ def _load_pipeline(directory: Path) -> Any:
     """The linear route's sklearn pipeline from model.skops, trusted types only."""
     if not (directory / MODEL_FILE).is_file():
         raise ModelFileError(f"{directory}: missing {MODEL_FILE}")
-    untrusted = set(skops_io().get_untrusted_types(file=directory / MODEL_FILE)) - set(
-        TRUSTED_TYPES
-    )
-    if untrusted:
-        raise ModelFileError(f"{directory / MODEL_FILE}: untrusted types {sorted(untrusted)}")
-    return skops_io().load(directory / MODEL_FILE, trusted=TRUSTED_TYPES)
+    return load_trusted(directory / MODEL_FILE, TRUSTED_TYPES, ModelFileError)
 
 
 @dataclass(frozen=True)
