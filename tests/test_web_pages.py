@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.support.dashboard_seed import seed_dashboard, train_small_model
 from tests.support.web_app import OPS, csrf_of, dashboard_app, number, sign_in
+from winback.money import money
 
 HTML = {"accept": "text/html"}
 
@@ -22,11 +23,6 @@ HTML = {"accept": "text/html"}
 def _months_back(today: date, months: int) -> date:
     index = today.year * 12 + today.month - 1 - months
     return date(index // 12, index % 12 + 1, 1)
-
-
-def _money(value: float) -> str:
-    whole = round(value)
-    return f"-${-whole:,}" if whole < 0 else f"${whole:,}"
 
 
 def test_assets_page_matches_sql_and_filters(
@@ -54,11 +50,11 @@ def test_assets_page_matches_sql_and_filters(
             ).one()
             page = web.get(f"/?period=month&segment={segment}").text
             assert number(page, "kpi-new-count") == str(new_count)
-            assert number(page, "kpi-new-value") == _money(new_value)
+            assert number(page, "kpi-new-value") == money(new_value)
             assert number(page, "kpi-lost-count") == str(lost_count)
-            assert number(page, "kpi-lost-value") == _money(lost_value)
+            assert number(page, "kpi-lost-value") == money(lost_value)
             assert number(page, "kpi-net-count") == f"{new_count - lost_count:+d}"
-            assert number(page, "kpi-net-value") == _money(new_value - lost_value)
+            assert number(page, "kpi-net-value") == money(new_value - lost_value)
             if segment:
                 assert new_count < seeded.customers  # the filter really narrowed it
         reasons = db.execute(
@@ -132,7 +128,7 @@ def test_pipeline_page_matches_sql_and_filters(
             page = web.get(f"/pipeline?days={days}&team={team}&segment={segment}").text
             assert number(page, "kpi-flagged") == str(len(chosen))
             assert number(page, "kpi-save-rate") == f"{100 * len(rescued) / len(decided):.0f}%"
-            assert number(page, "kpi-value-saved") == _money(sum(c.value_saved for c in chosen))
+            assert number(page, "kpi-value-saved") == money(sum(c.value_saved for c in chosen))
             escalated = sum(1 for c in chosen if c.escalated and c.status == "open")
             assert number(page, "kpi-escalated") == str(escalated)
             alarm = re.search(r'<div class="kpi ?(\w*)"><span>Escalated', page)
